@@ -101,7 +101,8 @@ typedef struct te_config {
 te_config *te_config_load(const char *path, char *err, size_t errlen);
 
 /* The same from text in memory; name stands for the file in messages and
- * is the base for relative includes. */
+ * is the base for relative includes. With name NULL the text is
+ * "<memory>" and include is refused, so the fuzzer never opens files. */
 te_config *te_config_parse(const char *name, const char *text, size_t len,
                            char *err, size_t errlen);
 

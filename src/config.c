@@ -1,0 +1,1677 @@
+/*
+ * config.c: reads the nginx-style configuration into an immutable snapshot.
+ *
+ * Text is cut into tokens (words, ";", "{", "}"), each statement is looked
+ * up in one directive table, and the directive's setter checks and stores
+ * its value. References between directives (site -> shard) and rules over
+ * the whole file are checked after the last byte is read, so the order of
+ * directives does not matter. Every error names the file, line and column
+ * of the token at fault and stops the load: nothing is skipped or guessed.
+ */
+#include "config.h"
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KIB ((uint64_t)1024)
+#define MIB (KIB * 1024)
+#define GIB (MIB * 1024)
+
+#define MAX_FILE_BYTES  (1024 * 1024)      /* one file */
+#define MAX_TOTAL_BYTES (16 * 1024 * 1024) /* all files of one load */
+#define MAX_FILES       1024               /* files read by one load */
+#define MAX_DEPTH       16                 /* include nesting */
+#define MAX_ARGS        16                 /* words after a directive */
+#define MAX_LISTENS     256
+#define MAX_BACKENDS    1024 /* per shard */
+#define MAX_WORKERS     256
+#define MAX_NAME        64 /* zone, region, shard, tenant id */
+
+/* The name shown for te_config_parse(NULL, ...): such text has no
+ * directory, so it may not include files (the fuzzer relies on this). */
+#define NO_FILE "<memory>"
+
+enum { CTX_MAIN = 1, CTX_REGION = 2, CTX_SHARD = 4 };
+#define CTX_ANY (CTX_MAIN | CTX_REGION | CTX_SHARD)
+
+enum { D_ONCE = 1, D_BLOCK = 2 };
+
+struct pos {
+    const char *file; /* owned by parser.names */
+    unsigned line, col;
+};
+
+enum tok_type { T_EOF, T_WORD, T_SEMI, T_LBRACE, T_RBRACE };
+
+struct tok {
+    enum tok_type type;
+    struct pos at;
+    char *s; /* T_WORD: NUL-terminated copy, owned by the holder */
+    size_t len;
+};
+
+/* One file being read; includes chain to their parent for cycle checks. */
+struct src {
+    const char *name;
+    const char *text;
+    size_t len, off;
+    unsigned line, col;
+    bool has_id;
+    dev_t dev;
+    ino_t ino;
+    const struct src *parent;
+    unsigned depth;
+};
+
+struct slot {
+    const char *key;
+    void *val;
+};
+
+/* Names seen so far (regions, shards, sites): open addressing, so that
+ * duplicates are found in the order of the file without quadratic cost. */
+struct nameset {
+    struct slot *slots;
+    size_t cap, n;
+};
+
+/* Where a site was declared, kept until its shard is resolved. */
+struct site_ref {
+    char *shard;
+    struct pos at, shard_at;
+};
+
+struct parser;
+struct directive;
+typedef int setter(struct parser *p, const struct directive *d, struct tok *a,
+                   unsigned n);
+
+struct directive {
+    const char *name;
+    unsigned ctx;   /* CTX_* where it is allowed */
+    unsigned flags; /* D_* */
+    unsigned minargs;
+    unsigned maxargs;
+    setter *set;
+    size_t off;   /* into te_config, for the value setters */
+    uint64_t min; /* range for sizes, counts and durations */
+    uint64_t max;
+};
+
+#define NDIRECTIVES_MAX 32
+
+struct parser {
+    te_config *cf;
+    char *err;
+    size_t errlen;
+    bool failed;
+    bool no_include;
+    struct src *src;
+    unsigned ctx;
+    te_region *region; /* the block being read, if any */
+    te_shard *shard;
+    char **names; /* file names that positions point into */
+    unsigned nnames;
+    size_t total;
+    unsigned nfiles;
+    struct nameset regions, shards, sites;
+    struct site_ref *refs; /* parallel to cf->sites until sorted */
+    bool seen[NDIRECTIVES_MAX];
+    struct pos seen_at[NDIRECTIVES_MAX];
+    struct pos eof; /* end of the top file */
+};
+
+static setter set_include, set_workers, set_listen, set_log_level, set_name,
+    set_domain, set_region, set_shard, set_backend, set_site, set_size,
+    set_size64, set_count, set_duration;
+
+/* Shorthands so that each table entry below stays one line. */
+/* clang-format off */
+#define CFG(f) offsetof(te_config, f)
+#define SIZE(n, f, lo, hi) {n, CTX_MAIN, D_ONCE, 1, 1, set_size, CFG(f), lo, hi}
+#define DUR(n, f) {n, CTX_MAIN, D_ONCE, 1, 1, set_duration, CFG(f), 1, UINT_MAX}
+#define COUNT(n, f, lo, hi) \
+    {n, CTX_MAIN, D_ONCE, 1, 1, set_count, CFG(f), lo, hi}
+#define SIZE64(n, f) \
+    {n, CTX_MAIN, D_ONCE, 1, 1, set_size64, CFG(f), 0, UINT64_MAX}
+/* clang-format on */
+
+/* Every directive there is; one line each. */
+static const struct directive directives[] = {
+    {"include", CTX_ANY, 0, 1, 1, set_include, 0, 0, 0},
+    {"workers", CTX_MAIN, D_ONCE, 1, 1, set_workers, 0, 1, MAX_WORKERS},
+    {"listen", CTX_MAIN, 0, 1, MAX_ARGS, set_listen, 0, 0, 0},
+    {"log_level", CTX_MAIN, D_ONCE, 1, 1, set_log_level, 0, 0, 0},
+    {"zone", CTX_MAIN, D_ONCE, 1, 1, set_name, CFG(zone), 0, 0},
+    {"domain", CTX_MAIN, D_ONCE, 1, 1, set_domain, CFG(domain), 0, 0},
+    {"region", CTX_MAIN, D_BLOCK, 1, 1, set_region, 0, 0, 0},
+    {"shard", CTX_REGION, D_BLOCK, 1, 1, set_shard, 0, 0, 0},
+    {"backend", CTX_SHARD, 0, 1, MAX_ARGS, set_backend, 0, 0, 0},
+    {"site", CTX_MAIN, 0, 1, MAX_ARGS, set_site, 0, 0, 0},
+    SIZE("client_max_request_line", max_request_line, 256, MIB),
+    SIZE("client_max_header_size", max_header_size, KIB, MIB),
+    COUNT("client_max_headers", max_headers, 1, 10000),
+    SIZE64("client_max_body_size", max_body_size),
+    DUR("client_header_timeout", header_timeout),
+    DUR("client_body_timeout", body_timeout),
+    DUR("keepalive_timeout", keepalive_timeout),
+    DUR("send_timeout", send_timeout),
+    DUR("upstream_connect_timeout", upstream_connect_timeout),
+    DUR("upstream_send_timeout", upstream_send_timeout),
+    DUR("upstream_read_timeout", upstream_read_timeout),
+    COUNT("upstream_keepalive", upstream_keepalive, 0, 10000),
+    DUR("upstream_keepalive_timeout", upstream_keepalive_timeout),
+    SIZE("buffer_size", buffer_size, 4 * KIB, 16 * MIB),
+    DUR("drain_timeout", drain_timeout),
+};
+
+#define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
+_Static_assert(NDIRECTIVES <= NDIRECTIVES_MAX, "raise NDIRECTIVES_MAX");
+
+/* Records the first error as "file:line:col: message"; later ones are
+ * consequences and dropped. Always returns -1 so callers can return it. */
+static int fail(struct parser *p, const struct pos *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct parser *p, const struct pos *at, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (p->failed)
+        return -1;
+    p->failed = true;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+
+    if (p->err != NULL && p->errlen > 0)
+        snprintf(p->err, p->errlen, "%s:%u:%u: %s", at->file, at->line, at->col,
+                 msg);
+    return -1;
+}
+
+static int oom(struct parser *p, const struct pos *at)
+{
+    return fail(p, at, "out of memory");
+}
+
+/* Room for one more element in arr, which holds n of them. The capacity is
+ * implied (the next power of two at or above n), so no field is needed.
+ * Returns the array, maybe moved, or NULL with arr untouched. */
+static void *grow(void *arr, unsigned n, size_t size)
+{
+    size_t cap, bytes;
+
+    if (n != 0 && (n & (n - 1)) != 0)
+        return arr;
+    cap = n == 0 ? 1 : (size_t)n * 2;
+    if (n > UINT_MAX / 2 || __builtin_mul_overflow(cap, size, &bytes))
+        return NULL;
+    return realloc(arr, bytes);
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* ---- name sets ---- */
+
+static size_t hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static struct slot *ns_find(const struct nameset *ns, const char *key)
+{
+    size_t i, k;
+
+    if (ns->cap == 0)
+        return NULL;
+    i = hash(key) & (ns->cap - 1);
+    for (k = 0; k < ns->cap; k++) {
+        struct slot *sl = &ns->slots[(i + k) & (ns->cap - 1)];
+        if (sl->key == NULL || strcmp(sl->key, key) == 0)
+            return sl;
+    }
+    return NULL;
+}
+
+static void *ns_get(const struct nameset *ns, const char *key)
+{
+    struct slot *sl = ns_find(ns, key);
+
+    return sl != NULL && sl->key != NULL ? sl->val : NULL;
+}
+
+/* Adds key (borrowed: it must outlive the set), which must be absent. */
+static int ns_put(struct nameset *ns, const char *key, void *val)
+{
+    struct slot *sl;
+
+    if ((ns->n + 1) * 2 > ns->cap) {
+        struct nameset bigger = {NULL, ns->cap ? ns->cap * 2 : 16, 0};
+        size_t i;
+
+        if (bigger.cap > SIZE_MAX / 2 / sizeof(struct slot))
+            return -1;
+        bigger.slots = calloc(bigger.cap, sizeof(struct slot));
+        if (bigger.slots == NULL)
+            return -1;
+        for (i = 0; i < ns->cap; i++) {
+            if (ns->slots[i].key != NULL)
+                *ns_find(&bigger, ns->slots[i].key) = ns->slots[i];
+        }
+        bigger.n = ns->n;
+        free(ns->slots);
+        *ns = bigger;
+    }
+
+    sl = ns_find(ns, key);
+    sl->key = key;
+    sl->val = val;
+    ns->n++;
+    return 0;
+}
+
+/* ---- the lexer ---- */
+
+static int peek(const struct src *s)
+{
+    return s->off < s->len ? (unsigned char)s->text[s->off] : -1;
+}
+
+static void advance(struct src *s)
+{
+    if (s->text[s->off] == '\n') {
+        s->line++;
+        s->col = 1;
+    } else {
+        s->col++;
+    }
+    s->off++;
+}
+
+static struct pos here(const struct src *s)
+{
+    return (struct pos){s->name, s->line, s->col};
+}
+
+static bool is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool is_ctrl(int c)
+{
+    return (c >= 0 && c < 0x20) || c == 0x7f;
+}
+
+/* Skips blanks and comments; bounded because each pass eats a byte. */
+static void skip_space(struct src *s)
+{
+    int c;
+
+    while ((c = peek(s)) >= 0) {
+        if (c == '#') {
+            while ((c = peek(s)) >= 0 && c != '\n')
+                advance(s);
+        } else if (is_space(c)) {
+            advance(s);
+        } else {
+            break;
+        }
+    }
+}
+
+static bool ends_word(int c)
+{
+    return c < 0 || is_space(c) || c == ';' || c == '{' || c == '}';
+}
+
+static int lex_bare(struct parser *p, struct tok *t)
+{
+    struct src *s = p->src;
+    size_t start = s->off;
+    struct pos at;
+    int c;
+
+    while (!ends_word(c = peek(s)) && c != '"' && !is_ctrl(c))
+        advance(s);
+
+    at = here(s);
+    if (c == '"')
+        return fail(p, &at, "unexpected quote inside a word");
+    if (is_ctrl(c) && !is_space(c))
+        return fail(p, &at, "invalid character 0x%02x", (unsigned)c);
+
+    t->len = s->off - start;
+    t->s = strndup(s->text + start, t->len);
+    if (t->s == NULL)
+        return oom(p, &t->at);
+    t->type = T_WORD;
+    return 0;
+}
+
+/* A "quoted" word; \" and \\ are its only escapes and it ends on its own
+ * line. The first pass only bounds the length so one buffer suffices. */
+static int lex_quoted(struct parser *p, struct tok *t)
+{
+    struct src *s = p->src;
+    size_t i, cap, n = 0;
+    struct pos at;
+    char *buf;
+    int c;
+
+    advance(s);
+    for (i = s->off; i < s->len && s->text[i] != '"' && s->text[i] != '\n';
+         i++) {
+        if (s->text[i] == '\\' && i + 1 < s->len && s->text[i + 1] != '\n')
+            i++;
+    }
+    cap = i - s->off;
+    buf = malloc(cap + 1);
+    if (buf == NULL)
+        return oom(p, &t->at);
+
+    for (;;) {
+        c = peek(s);
+        at = here(s);
+        if (c == '"')
+            break;
+        if (c < 0 || c == '\n' || n == cap) {
+            fail(p, &t->at, "unterminated quoted string");
+            goto fail;
+        }
+        if (c == '\\') {
+            advance(s);
+            c = peek(s);
+            if (c != '"' && c != '\\') {
+                fail(p, &at, "invalid escape in quoted string");
+                goto fail;
+            }
+        } else if (is_ctrl(c) && c != '\t') {
+            fail(p, &at, "invalid character 0x%02x", (unsigned)c);
+            goto fail;
+        }
+        buf[n++] = (char)c;
+        advance(s);
+    }
+    advance(s);
+
+    at = here(s);
+    if (!ends_word(peek(s))) {
+        fail(p, &at, "unexpected character after quoted string");
+        goto fail;
+    }
+    buf[n] = '\0';
+    t->s = buf;
+    t->len = n;
+    t->type = T_WORD;
+    return 0;
+
+fail:
+    free(buf);
+    return -1;
+}
+
+/* The next token of the current file into t; -1 on a lexical error. */
+static int lex(struct parser *p, struct tok *t)
+{
+    struct src *s = p->src;
+
+    skip_space(s);
+    t->at = here(s);
+    t->s = NULL;
+    t->len = 0;
+
+    switch (peek(s)) {
+    case -1:
+        t->type = T_EOF;
+        return 0;
+    case ';':
+        t->type = T_SEMI;
+        break;
+    case '{':
+        t->type = T_LBRACE;
+        break;
+    case '}':
+        t->type = T_RBRACE;
+        break;
+    case '"':
+        return lex_quoted(p, t);
+    default:
+        return lex_bare(p, t);
+    }
+    advance(s);
+    return 0;
+}
+
+/* ---- values ---- */
+
+static int parse_u64(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (len == 0)
+        return -1;
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        if (__builtin_mul_overflow(v, 10, &v) ||
+            __builtin_add_overflow(v, (uint64_t)(s[i] - '0'), &v))
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int te_parse_size(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v, mul = 1;
+
+    if (s == NULL || len == 0)
+        return -1;
+    switch (s[len - 1]) {
+    case 'k':
+    case 'K':
+        mul = KIB;
+        break;
+    case 'm':
+    case 'M':
+        mul = MIB;
+        break;
+    case 'g':
+    case 'G':
+        mul = GIB;
+        break;
+    }
+    if (mul != 1)
+        len--;
+
+    if (parse_u64(s, len, &v) < 0 || __builtin_mul_overflow(v, mul, &v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int te_parse_duration(const char *s, size_t len, unsigned *out_ms)
+{
+    uint64_t v, mul = 1000;
+
+    if (s == NULL || len == 0)
+        return -1;
+    if (len >= 2 && s[len - 2] == 'm' && s[len - 1] == 's') {
+        mul = 1;
+        len -= 2;
+    } else if (s[len - 1] == 's') {
+        len--;
+    } else if (s[len - 1] == 'm') {
+        mul = 60 * 1000;
+        len--;
+    } else if (s[len - 1] == 'h') {
+        mul = 3600 * 1000;
+        len--;
+    }
+
+    if (parse_u64(s, len, &v) < 0 || __builtin_mul_overflow(v, mul, &v) ||
+        v > UINT_MAX)
+        return -1;
+    *out_ms = (unsigned)v;
+    return 0;
+}
+
+/* "8k" for 8192 and so on, for range messages. */
+static const char *fmt_size(char *buf, size_t len, uint64_t v)
+{
+    if (v != 0 && v % GIB == 0)
+        snprintf(buf, len, "%llug", (unsigned long long)(v / GIB));
+    else if (v != 0 && v % MIB == 0)
+        snprintf(buf, len, "%llum", (unsigned long long)(v / MIB));
+    else if (v != 0 && v % KIB == 0)
+        snprintf(buf, len, "%lluk", (unsigned long long)(v / KIB));
+    else
+        snprintf(buf, len, "%llu", (unsigned long long)v);
+    return buf;
+}
+
+/* Zone, region, shard and tenant names: [A-Za-z0-9._-], 1..64. */
+static bool valid_name(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || len > MAX_NAME)
+        return false;
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* RFC 1035 2.3.1 label: letters, digits and inner hyphens, 1..63 bytes,
+ * either case (names compare case-insensitively and are stored lower). */
+static bool valid_label(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
+        return false;
+    for (i = 0; i < len; i++) {
+        char c = lower(s[i]);
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void to_lower(char *s)
+{
+    for (; *s != '\0'; s++)
+        *s = lower(*s);
+}
+
+/* RFC 1035 2.3.4: dot-separated labels, 253 bytes at most. */
+static bool valid_domain(const char *s, size_t len)
+{
+    size_t start = 0, i;
+
+    if (len == 0 || len > 253)
+        return false;
+    for (i = 0; i <= len; i++) {
+        if (i == len || s[i] == '.') {
+            if (!valid_label(s + start, i - start))
+                return false;
+            start = i + 1;
+        }
+    }
+    return true;
+}
+
+/* Parses a numeric "a.b.c.d:port" or "[v6]:port"; no names, no DNS.
+ * Returns 0, -1 for a bad address or -2 for a bad port. */
+static int parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *sl)
+{
+    char host[INET6_ADDRSTRLEN];
+    const char *colon, *end;
+    bool v6 = s[0] == '[';
+    uint64_t port;
+    size_t hlen;
+
+    if (v6) {
+        end = strchr(s, ']');
+        if (end == NULL || end[1] != ':')
+            return -1;
+        colon = end + 1;
+        s++;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL)
+            return -1;
+        end = colon;
+    }
+    hlen = (size_t)(end - s);
+    if (hlen == 0 || hlen >= sizeof(host))
+        return -1;
+    memcpy(host, s, hlen);
+    host[hlen] = '\0';
+
+    if (strlen(colon + 1) > 5 ||
+        parse_u64(colon + 1, strlen(colon + 1), &port) < 0 || port < 1 ||
+        port > 65535)
+        return -2;
+
+    memset(ss, 0, sizeof(*ss));
+    if (v6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+            return -1;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        *sl = sizeof(*sin6);
+    } else {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+            return -1;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        *sl = sizeof(*sin);
+    }
+    return 0;
+}
+
+static int addr_arg(struct parser *p, const struct tok *a,
+                    struct sockaddr_storage *ss, socklen_t *sl)
+{
+    int rc = parse_addr(a->s, ss, sl);
+
+    if (rc == -2)
+        return fail(p, &a->at, "invalid port in \"%s\": expected 1..65535",
+                    a->s);
+    if (rc < 0)
+        return fail(p, &a->at,
+                    "invalid address \"%s\": expected IPv4:PORT or "
+                    "[IPv6]:PORT",
+                    a->s);
+    return 0;
+}
+
+static bool same_addr(const struct sockaddr_storage *a,
+                      const struct sockaddr_storage *b)
+{
+    const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+    const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return a4->sin_port == b4->sin_port &&
+               a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+    return a6->sin6_port == b6->sin6_port &&
+           memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+}
+
+/* ---- setters: a[0..n-1] are the words after the name ---- */
+
+#define FIELD(p, d, type) ((type *)(void *)((char *)(p)->cf + (d)->off))
+
+static int set_size_any(struct parser *p, const struct directive *d,
+                        const struct tok *a, uint64_t *v)
+{
+    char lo[32], hi[32];
+
+    if (te_parse_size(a->s, a->len, v) < 0)
+        return fail(p, &a->at, "invalid size \"%s\" in \"%s\"", a->s, d->name);
+    if (*v < d->min || *v > d->max || *v > SIZE_MAX)
+        return fail(p, &a->at, "\"%s\" must be between %s and %s", d->name,
+                    fmt_size(lo, sizeof(lo), d->min),
+                    fmt_size(hi, sizeof(hi), d->max));
+    return 0;
+}
+
+static int set_size(struct parser *p, const struct directive *d, struct tok *a,
+                    unsigned n)
+{
+    uint64_t v;
+
+    (void)n;
+    if (set_size_any(p, d, a, &v) < 0)
+        return -1;
+    *FIELD(p, d, size_t) = (size_t)v;
+    return 0;
+}
+
+static int set_size64(struct parser *p, const struct directive *d,
+                      struct tok *a, unsigned n)
+{
+    uint64_t v;
+
+    (void)n;
+    if (set_size_any(p, d, a, &v) < 0)
+        return -1;
+    *FIELD(p, d, uint64_t) = v;
+    return 0;
+}
+
+static int set_count(struct parser *p, const struct directive *d, struct tok *a,
+                     unsigned n)
+{
+    uint64_t v;
+
+    (void)n;
+    if (parse_u64(a->s, a->len, &v) < 0)
+        return fail(p, &a->at, "invalid number \"%s\" in \"%s\"", a->s,
+                    d->name);
+    if (v < d->min || v > d->max)
+        return fail(p, &a->at, "\"%s\" must be between %llu and %llu", d->name,
+                    (unsigned long long)d->min, (unsigned long long)d->max);
+    *FIELD(p, d, unsigned) = (unsigned)v;
+    return 0;
+}
+
+static int set_duration(struct parser *p, const struct directive *d,
+                        struct tok *a, unsigned n)
+{
+    unsigned v;
+
+    (void)n;
+    if (te_parse_duration(a->s, a->len, &v) < 0)
+        return fail(p, &a->at, "invalid duration \"%s\" in \"%s\"", a->s,
+                    d->name);
+    if (v < d->min)
+        return fail(p, &a->at, "\"%s\" must be at least 1ms", d->name);
+    *FIELD(p, d, unsigned) = v;
+    return 0;
+}
+
+/* "auto" is the number of online CPUs, clamped to the allowed range. */
+static int set_workers(struct parser *p, const struct directive *d,
+                       struct tok *a, unsigned n)
+{
+    uint64_t v;
+
+    (void)n;
+    if (strcmp(a->s, "auto") == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        v = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (uint64_t)cpus;
+    } else if (parse_u64(a->s, a->len, &v) < 0 || v < d->min || v > d->max) {
+        return fail(p, &a->at,
+                    "invalid workers \"%s\": expected 1..%d or \"auto\"", a->s,
+                    MAX_WORKERS);
+    }
+    p->cf->workers = (unsigned)v;
+    return 0;
+}
+
+static int set_log_level(struct parser *p, const struct directive *d,
+                         struct tok *a, unsigned n)
+{
+    int level = te_log_level_parse(a->s);
+
+    (void)d;
+    (void)n;
+    if (level < 0)
+        return fail(p, &a->at,
+                    "invalid log level \"%s\": expected debug, info, "
+                    "notice, warn or error",
+                    a->s);
+    p->cf->log_level = level;
+    return 0;
+}
+
+static int set_name(struct parser *p, const struct directive *d, struct tok *a,
+                    unsigned n)
+{
+    (void)n;
+    if (!valid_name(a->s, a->len))
+        return fail(p, &a->at, "invalid %s name \"%s\"", d->name, a->s);
+    *FIELD(p, d, char *) = a->s;
+    a->s = NULL;
+    return 0;
+}
+
+static int set_domain(struct parser *p, const struct directive *d,
+                      struct tok *a, unsigned n)
+{
+    (void)n;
+    if (!valid_domain(a->s, a->len))
+        return fail(p, &a->at, "invalid domain \"%s\"", a->s);
+    to_lower(a->s);
+    *FIELD(p, d, char *) = a->s;
+    a->s = NULL;
+    return 0;
+}
+
+static int set_listen(struct parser *p, const struct directive *d,
+                      struct tok *a, unsigned n)
+{
+    te_config *cf = p->cf;
+    struct sockaddr_storage ss;
+    te_listen *l;
+    socklen_t sl;
+    unsigned i;
+
+    (void)d;
+    if (n > 1)
+        return fail(p, &a[1].at, "unknown listen parameter \"%s\"", a[1].s);
+    if (addr_arg(p, a, &ss, &sl) < 0)
+        return -1;
+    for (i = 0; i < cf->nlistens; i++) {
+        if (same_addr(&cf->listens[i].addr, &ss))
+            return fail(p, &a->at, "duplicate listen \"%s\"", a->s);
+    }
+    if (cf->nlistens >= MAX_LISTENS)
+        return fail(p, &a->at, "too many listen addresses (max %d)",
+                    MAX_LISTENS);
+
+    l = grow(cf->listens, cf->nlistens, sizeof(*l));
+    if (l == NULL)
+        return oom(p, &a->at);
+    cf->listens = l;
+    l += cf->nlistens++;
+    l->name = a->s;
+    a->s = NULL;
+    l->addr = ss;
+    l->addrlen = sl;
+    return 0;
+}
+
+static unsigned find_key(const char *const *keys, unsigned nkeys,
+                         const char *key)
+{
+    unsigned k;
+
+    for (k = 0; k < nkeys; k++) {
+        if (strcmp(keys[k], key) == 0)
+            break;
+    }
+    return k;
+}
+
+/* The words after the first as "key value" pairs; keys[] lists those
+ * allowed, vals[] receives the value words. what names the directive. */
+static int key_values(struct parser *p, const char *what, struct tok *a,
+                      unsigned n, const char *const *keys, struct tok **vals,
+                      unsigned nkeys)
+{
+    unsigned i, k;
+
+    for (i = 1; i < n; i += 2) {
+        k = find_key(keys, nkeys, a[i].s);
+        if (k == nkeys)
+            return fail(p, &a[i].at, "unknown %s parameter \"%s\"", what,
+                        a[i].s);
+        if (vals[k] != NULL)
+            return fail(p, &a[i].at, "duplicate %s parameter \"%s\"", what,
+                        a[i].s);
+        if (i + 1 == n)
+            return fail(p, &a[i].at, "missing value after \"%s\"", a[i].s);
+        vals[k] = &a[i + 1];
+    }
+    return 0;
+}
+
+static int set_backend(struct parser *p, const struct directive *d,
+                       struct tok *a, unsigned n)
+{
+    static const char *const keys[] = {"zone"};
+    struct tok *vals[1] = {NULL};
+    te_shard *sh = p->shard;
+    struct sockaddr_storage ss;
+    te_backend *b, **arr;
+    socklen_t sl;
+    unsigned i;
+
+    (void)d;
+    if (addr_arg(p, a, &ss, &sl) < 0 ||
+        key_values(p, "backend", a, n, keys, vals, 1) < 0)
+        return -1;
+    if (vals[0] != NULL && !valid_name(vals[0]->s, vals[0]->len))
+        return fail(p, &vals[0]->at, "invalid zone name \"%s\"", vals[0]->s);
+    for (i = 0; i < sh->nbackends; i++) {
+        if (same_addr(&sh->backends[i]->addr, &ss))
+            return fail(p, &a->at, "duplicate backend \"%s\" in shard \"%s\"",
+                        a->s, sh->name);
+    }
+    if (sh->nbackends >= MAX_BACKENDS)
+        return fail(p, &a->at, "too many backends in shard \"%s\" (max %d)",
+                    sh->name, MAX_BACKENDS);
+
+    arr = grow(sh->backends, sh->nbackends, sizeof(*arr));
+    if (arr == NULL)
+        return oom(p, &a->at);
+    sh->backends = arr;
+    b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return oom(p, &a->at);
+    b->name = a->s;
+    a->s = NULL;
+    if (vals[0] != NULL) {
+        b->zone = vals[0]->s;
+        vals[0]->s = NULL;
+    }
+    b->addr = ss;
+    b->addrlen = sl;
+    b->shard = sh;
+    sh->backends[sh->nbackends++] = b;
+    return 0;
+}
+
+/* Reads the statements of the block just opened; defined below. */
+static int parse_stmts(struct parser *p, unsigned ctx, bool in_block);
+
+static int set_region(struct parser *p, const struct directive *d,
+                      struct tok *a, unsigned n)
+{
+    te_config *cf = p->cf;
+    te_region *r, **arr;
+
+    (void)d;
+    (void)n;
+    if (!valid_name(a->s, a->len))
+        return fail(p, &a->at, "invalid region name \"%s\"", a->s);
+    if (ns_get(&p->regions, a->s) != NULL)
+        return fail(p, &a->at, "duplicate region \"%s\"", a->s);
+
+    arr = grow(cf->regions, cf->nregions, sizeof(*arr));
+    if (arr == NULL)
+        return oom(p, &a->at);
+    cf->regions = arr;
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return oom(p, &a->at);
+    r->name = a->s;
+    a->s = NULL;
+    cf->regions[cf->nregions++] = r;
+    if (ns_put(&p->regions, r->name, r) < 0)
+        return oom(p, &a->at);
+
+    p->region = r;
+    if (parse_stmts(p, CTX_REGION, true) < 0)
+        return -1;
+    p->region = NULL;
+
+    if (r->nshards == 0)
+        return fail(p, &a->at, "region \"%s\" has no shards", r->name);
+    return 0;
+}
+
+static int set_shard(struct parser *p, const struct directive *d, struct tok *a,
+                     unsigned n)
+{
+    te_region *r = p->region;
+    te_shard *sh, **arr;
+
+    (void)d;
+    (void)n;
+    if (!valid_name(a->s, a->len))
+        return fail(p, &a->at, "invalid shard name \"%s\"", a->s);
+    if (ns_get(&p->shards, a->s) != NULL)
+        return fail(p, &a->at, "duplicate shard \"%s\"", a->s);
+
+    arr = grow(r->shards, r->nshards, sizeof(*arr));
+    if (arr == NULL)
+        return oom(p, &a->at);
+    r->shards = arr;
+    sh = calloc(1, sizeof(*sh));
+    if (sh == NULL)
+        return oom(p, &a->at);
+    sh->name = a->s;
+    a->s = NULL;
+    sh->region = r;
+    r->shards[r->nshards++] = sh;
+    if (ns_put(&p->shards, sh->name, sh) < 0)
+        return oom(p, &a->at);
+
+    p->shard = sh;
+    if (parse_stmts(p, CTX_SHARD, true) < 0)
+        return -1;
+    p->shard = NULL;
+
+    if (sh->nbackends == 0)
+        return fail(p, &a->at, "shard \"%s\" has no backends", sh->name);
+    return 0;
+}
+
+/* site NAME shard S [id T]: the shard is resolved once all is read. */
+static int set_site(struct parser *p, const struct directive *d, struct tok *a,
+                    unsigned n)
+{
+    static const char *const keys[] = {"shard", "id"};
+    struct tok *vals[2] = {NULL, NULL};
+    te_config *cf = p->cf;
+    struct site_ref *refs;
+    te_site *site, **arr;
+
+    (void)d;
+    if (!valid_label(a->s, a->len))
+        return fail(p, &a->at, "invalid site name \"%s\"", a->s);
+    if (key_values(p, "site", a, n, keys, vals, 2) < 0)
+        return -1;
+    if (vals[0] == NULL)
+        return fail(p, &a->at, "site \"%s\" has no shard", a->s);
+    if (vals[1] != NULL && !valid_name(vals[1]->s, vals[1]->len))
+        return fail(p, &vals[1]->at, "invalid tenant id \"%s\"", vals[1]->s);
+    to_lower(a->s);
+    if (ns_get(&p->sites, a->s) != NULL)
+        return fail(p, &a->at, "duplicate site \"%s\"", a->s);
+
+    arr = grow(cf->sites, cf->nsites, sizeof(*arr));
+    if (arr == NULL)
+        return oom(p, &a->at);
+    cf->sites = arr;
+    refs = grow(p->refs, cf->nsites, sizeof(*refs));
+    if (refs == NULL)
+        return oom(p, &a->at);
+    p->refs = refs;
+    site = calloc(1, sizeof(*site));
+    if (site == NULL)
+        return oom(p, &a->at);
+    site->name = a->s;
+    a->s = NULL;
+    cf->sites[cf->nsites] = site;
+    refs[cf->nsites] = (struct site_ref){vals[0]->s, a->at, vals[0]->at};
+    vals[0]->s = NULL;
+    cf->nsites++;
+
+    if (vals[1] != NULL) {
+        site->tenant_id = vals[1]->s;
+        vals[1]->s = NULL;
+    } else {
+        site->tenant_id = strdup(site->name);
+    }
+    if (site->tenant_id == NULL || ns_put(&p->sites, site->name, site) < 0)
+        return oom(p, &a->at);
+    return 0;
+}
+
+/* ---- files ---- */
+
+/* Reads the regular file at path, at most MAX_FILE_BYTES of it, into a new
+ * buffer. Returns 0 or an errno value; EINVAL means "not a regular file",
+ * EFBIG "too large". Never blocks on a FIFO or a device. */
+static int read_file(const char *path, char **out, size_t *outlen,
+                     struct stat *st)
+{
+    size_t len, got = 0;
+    char *buf = NULL;
+    ssize_t r;
+    int fd, e = 0;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return errno;
+    if (fstat(fd, st) < 0) {
+        e = errno;
+        goto fail;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        e = EINVAL;
+        goto fail;
+    }
+    if (st->st_size > MAX_FILE_BYTES) {
+        e = EFBIG;
+        goto fail;
+    }
+
+    len = (size_t)st->st_size;
+    buf = malloc(len + 1);
+    if (buf == NULL) {
+        e = ENOMEM;
+        goto fail;
+    }
+    /* Bounded: each pass reads at least a byte or ends the loop. */
+    while (got < len) {
+        r = read(fd, buf + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            e = errno;
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    *out = buf;
+    *outlen = got;
+    return 0;
+
+fail:
+    free(buf);
+    close(fd);
+    return e;
+}
+
+static const char *read_error(int e)
+{
+    if (e == EINVAL)
+        return "not a regular file";
+    if (e == EFBIG)
+        return "larger than 1 MiB";
+    return strerror(e);
+}
+
+/* Keeps a file name alive for positions; takes ownership of name. */
+static int keep_name(struct parser *p, char *name)
+{
+    char **names = grow(p->names, p->nnames, sizeof(*names));
+
+    if (names == NULL) {
+        free(name);
+        return -1;
+    }
+    p->names = names;
+    names[p->nnames++] = name;
+    return 0;
+}
+
+/* path as seen from the directory of the file that names it. */
+static char *join_path(const char *from, const char *path)
+{
+    const char *slash = strrchr(from, '/');
+    size_t dlen, plen = strlen(path), total;
+    char *out;
+
+    if (path[0] == '/' || slash == NULL)
+        return strdup(path);
+    dlen = (size_t)(slash - from) + 1;
+    if (__builtin_add_overflow(dlen, plen, &total) || total >= PATH_MAX) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    out = malloc(total + 1);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, from, dlen);
+    memcpy(out + dlen, path, plen + 1);
+    return out;
+}
+
+static void src_init(struct src *s, const char *name, const char *text,
+                     size_t len, const struct stat *st)
+{
+    memset(s, 0, sizeof(*s));
+    s->name = name;
+    s->text = text;
+    s->len = len;
+    s->line = 1;
+    s->col = 1;
+    if (st != NULL) {
+        s->has_id = true;
+        s->dev = st->st_dev;
+        s->ino = st->st_ino;
+    }
+}
+
+/* include PATH: reads the file in the context of the include itself. */
+static int set_include(struct parser *p, const struct directive *d,
+                       struct tok *a, unsigned n)
+{
+    struct src *parent = p->src, child;
+    const struct src *s;
+    char *path, *text = NULL;
+    struct stat st;
+    size_t len;
+    int e, rc = -1;
+
+    (void)d;
+    (void)n;
+    if (p->no_include)
+        return fail(p, &a->at, "include is not allowed in unnamed text");
+    if (a->len == 0)
+        return fail(p, &a->at, "empty include path");
+    if (parent->depth >= MAX_DEPTH)
+        return fail(p, &a->at, "includes nested deeper than %d", MAX_DEPTH);
+    if (p->nfiles >= MAX_FILES)
+        return fail(p, &a->at, "more than %d files included", MAX_FILES);
+
+    path = join_path(parent->name, a->s);
+    if (path == NULL && errno == ENAMETOOLONG)
+        return fail(p, &a->at, "include path too long");
+    if (path == NULL || keep_name(p, path) < 0)
+        return oom(p, &a->at);
+
+    e = read_file(path, &text, &len, &st);
+    if (e != 0)
+        return fail(p, &a->at, "cannot read \"%s\": %s", path, read_error(e));
+    for (s = parent; s != NULL; s = s->parent) {
+        if (s->has_id && s->dev == st.st_dev && s->ino == st.st_ino) {
+            fail(p, &a->at, "include cycle: \"%s\" is already being read",
+                 path);
+            goto out;
+        }
+    }
+    if (len > MAX_TOTAL_BYTES - p->total) {
+        fail(p, &a->at, "configuration larger than 16 MiB in all");
+        goto out;
+    }
+    p->total += len;
+    p->nfiles++;
+
+    src_init(&child, path, text, len, &st);
+    child.parent = parent;
+    child.depth = parent->depth + 1;
+    p->src = &child;
+    rc = parse_stmts(p, p->ctx, false);
+    p->src = parent;
+
+out:
+    free(text);
+    return rc;
+}
+
+/* ---- statements ---- */
+
+static const struct directive *find_directive(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < NDIRECTIVES; i++) {
+        if (strcmp(directives[i].name, name) == 0)
+            return &directives[i];
+    }
+    return NULL;
+}
+
+static const char *ctx_name(unsigned ctx)
+{
+    if (ctx == CTX_SHARD)
+        return "inside \"shard\"";
+    if (ctx == CTX_REGION)
+        return "inside \"region\"";
+    return "at top level";
+}
+
+/* One statement whose name is the word in name (consumed): its words up
+ * to ";" or "{", checks against the table, then the setter. */
+static int parse_directive(struct parser *p, struct tok *name)
+{
+    const struct directive *d;
+    struct tok a[MAX_ARGS], t;
+    unsigned n = 0, i;
+    size_t idx;
+    int rc = -1;
+
+    d = find_directive(name->s);
+    if (d == NULL) {
+        fail(p, &name->at, "unknown directive \"%s\"", name->s);
+        goto out;
+    }
+    if ((d->ctx & p->ctx) == 0) {
+        fail(p, &name->at, "directive \"%s\" is only allowed %s", d->name,
+             ctx_name(d->ctx));
+        goto out;
+    }
+    idx = (size_t)(d - directives);
+    if ((d->flags & D_ONCE) && p->seen[idx]) {
+        fail(p, &name->at, "duplicate directive \"%s\"", d->name);
+        goto out;
+    }
+
+    /* Bounded: at most MAX_ARGS + 1 tokens. */
+    for (;;) {
+        if (lex(p, &t) < 0)
+            goto out;
+        if (t.type != T_WORD)
+            break;
+        if (n == d->maxargs) {
+            free(t.s);
+            fail(p, &t.at, "too many arguments for \"%s\" (missing \";\"?)",
+                 d->name);
+            goto out;
+        }
+        a[n++] = t;
+    }
+
+    if (t.type == T_EOF || t.type == T_RBRACE) {
+        fail(p, &t.at, "unexpected %s, expecting \"%s\"",
+             t.type == T_EOF ? "end of file" : "\"}\"",
+             (d->flags & D_BLOCK) ? "{" : ";");
+        goto out;
+    }
+    if (n < d->minargs) {
+        fail(p, &name->at, "too few arguments for \"%s\"", d->name);
+        goto out;
+    }
+    if (t.type == T_LBRACE && !(d->flags & D_BLOCK)) {
+        fail(p, &t.at, "directive \"%s\" takes no block", d->name);
+        goto out;
+    }
+    if (t.type == T_SEMI && (d->flags & D_BLOCK)) {
+        fail(p, &t.at, "directive \"%s\" needs a block", d->name);
+        goto out;
+    }
+
+    p->seen[idx] = true;
+    p->seen_at[idx] = name->at;
+    rc = d->set(p, d, a, n);
+
+out:
+    for (i = 0; i < n; i++)
+        free(a[i].s);
+    free(name->s);
+    return rc;
+}
+
+/* Statements until "}" (in_block) or the end of the current file.
+ * Bounded: every pass consumes at least one token of the input. */
+static int parse_stmts(struct parser *p, unsigned ctx, bool in_block)
+{
+    unsigned saved = p->ctx;
+    struct tok t;
+    int rc = 0;
+
+    p->ctx = ctx;
+    for (;;) {
+        if (lex(p, &t) < 0) {
+            rc = -1;
+            break;
+        }
+        if (t.type == T_EOF) {
+            if (in_block)
+                rc = fail(p, &t.at,
+                          "unexpected end of file, expecting "
+                          "\"}\"");
+            p->eof = t.at;
+            break;
+        }
+        if (t.type == T_RBRACE) {
+            if (!in_block)
+                rc = fail(p, &t.at, "unexpected \"}\"");
+            break;
+        }
+        if (t.type != T_WORD) {
+            rc = fail(p, &t.at, "unexpected \"%s\"",
+                      t.type == T_SEMI ? ";" : "{");
+            break;
+        }
+        rc = parse_directive(p, &t);
+        if (rc < 0)
+            break;
+    }
+    p->ctx = saved;
+    return rc;
+}
+
+/* ---- the snapshot ---- */
+
+static te_config *config_new(void)
+{
+    te_config *cf = calloc(1, sizeof(*cf));
+
+    if (cf == NULL)
+        return NULL;
+    cf->refs = 1;
+    cf->workers = 1;
+    cf->log_level = TE_LOG_INFO;
+    cf->max_request_line = 8 * KIB;
+    cf->max_header_size = 32 * KIB;
+    cf->max_headers = 100;
+    cf->max_body_size = 16 * MIB;
+    cf->header_timeout = 10 * 1000;
+    cf->body_timeout = 30 * 1000;
+    cf->keepalive_timeout = 60 * 1000;
+    cf->send_timeout = 30 * 1000;
+    cf->upstream_connect_timeout = 3 * 1000;
+    cf->upstream_send_timeout = 30 * 1000;
+    cf->upstream_read_timeout = 60 * 1000;
+    cf->upstream_keepalive = 32;
+    cf->upstream_keepalive_timeout = 60 * 1000;
+    cf->buffer_size = 64 * KIB;
+    cf->drain_timeout = 10 * 1000;
+    return cf;
+}
+
+/* Frees a snapshot, complete or left half-built by an error. */
+static void config_free(te_config *cf)
+{
+    unsigned i, j, k;
+
+    for (i = 0; i < cf->nlistens; i++)
+        free(cf->listens[i].name);
+    free(cf->listens);
+
+    for (i = 0; i < cf->nregions; i++) {
+        te_region *r = cf->regions[i];
+        for (j = 0; j < r->nshards; j++) {
+            te_shard *sh = r->shards[j];
+            for (k = 0; k < sh->nbackends; k++) {
+                free(sh->backends[k]->name);
+                free(sh->backends[k]->zone);
+                free(sh->backends[k]);
+            }
+            free(sh->backends);
+            free(sh->name);
+            free(sh);
+        }
+        free(r->shards);
+        free(r->name);
+        free(r);
+    }
+    free(cf->regions);
+    free(cf->backends);
+
+    for (i = 0; i < cf->nsites; i++) {
+        free(cf->sites[i]->name);
+        free(cf->sites[i]->tenant_id);
+        free(cf->sites[i]);
+    }
+    free(cf->sites);
+    free(cf->zone);
+    free(cf->domain);
+    free(cf->path);
+    free(cf);
+}
+
+static int cmp_site(const void *a, const void *b)
+{
+    const te_site *const *x = a, *const *y = b;
+
+    return strcmp((*x)->name, (*y)->name);
+}
+
+/* Collects every backend into cf->backends, numbered for pool arrays. */
+static int index_backends(struct parser *p)
+{
+    te_config *cf = p->cf;
+    unsigned i, j, k, total = 0;
+
+    for (i = 0; i < cf->nregions; i++) {
+        for (j = 0; j < cf->regions[i]->nshards; j++) {
+            if (__builtin_add_overflow(
+                    total, cf->regions[i]->shards[j]->nbackends, &total))
+                return fail(p, &p->eof, "too many backends");
+        }
+    }
+    if (total == 0)
+        return 0;
+    cf->backends = calloc(total, sizeof(*cf->backends));
+    if (cf->backends == NULL)
+        return oom(p, &p->eof);
+
+    for (i = 0; i < cf->nregions; i++) {
+        for (j = 0; j < cf->regions[i]->nshards; j++) {
+            te_shard *sh = cf->regions[i]->shards[j];
+            for (k = 0; k < sh->nbackends; k++) {
+                sh->backends[k]->index = cf->nbackends;
+                cf->backends[cf->nbackends++] = sh->backends[k];
+            }
+        }
+    }
+    return 0;
+}
+
+/* Rules over the whole configuration, then the lookup structures. */
+static int finish(struct parser *p)
+{
+    const struct directive *rl = find_directive("client_max_request_line");
+    const struct directive *hs = find_directive("client_max_header_size");
+    te_config *cf = p->cf;
+    unsigned i;
+
+    if (cf->nlistens == 0)
+        return fail(p, &p->eof, "no \"listen\" directive");
+    if (cf->nsites > 0 && cf->domain == NULL)
+        return fail(p, &p->refs[0].at,
+                    "site \"%s\" needs a \"domain\" directive",
+                    cf->sites[0]->name);
+
+    for (i = 0; i < cf->nsites; i++) {
+        cf->sites[i]->shard = ns_get(&p->shards, p->refs[i].shard);
+        if (cf->sites[i]->shard == NULL)
+            return fail(p, &p->refs[i].shard_at,
+                        "unknown shard \"%s\" in site \"%s\"", p->refs[i].shard,
+                        cf->sites[i]->name);
+    }
+
+    if (cf->max_request_line > cf->max_header_size) {
+        const struct directive *at = p->seen[rl - directives] ? rl : hs;
+        return fail(p, &p->seen_at[at - directives],
+                    "client_max_request_line (%zu) exceeds "
+                    "client_max_header_size (%zu)",
+                    cf->max_request_line, cf->max_header_size);
+    }
+
+    if (index_backends(p) < 0)
+        return -1;
+    if (cf->nsites > 1)
+        qsort(cf->sites, cf->nsites, sizeof(*cf->sites), cmp_site);
+    return 0;
+}
+
+static void parser_free(struct parser *p)
+{
+    unsigned i;
+
+    for (i = 0; i < p->nnames; i++)
+        free(p->names[i]);
+    free(p->names);
+    for (i = 0; p->refs != NULL && i < p->cf->nsites; i++)
+        free(p->refs[i].shard);
+    free(p->refs);
+    free(p->regions.slots);
+    free(p->shards.slots);
+    free(p->sites.slots);
+}
+
+/* The whole load: text is the top file named name (NULL: no file, and
+ * then no includes); st identifies it for include cycles when known. */
+static te_config *parse_top(const char *name, const char *text, size_t len,
+                            const struct stat *st, char *err, size_t errlen)
+{
+    const char *shown = name != NULL ? name : NO_FILE;
+    struct parser p;
+    struct src top;
+    char *copy = NULL;
+
+    memset(&p, 0, sizeof(p));
+    p.err = err;
+    p.errlen = errlen;
+    p.no_include = name == NULL;
+    p.cf = config_new();
+    if (p.cf == NULL || (name != NULL && (p.cf->path = strdup(name)) == NULL) ||
+        (copy = strdup(shown)) == NULL || keep_name(&p, copy) < 0) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "%s:1:1: out of memory", shown);
+        p.failed = true;
+        goto done;
+    }
+
+    src_init(&top, copy, text, len, st);
+    p.src = &top;
+    p.eof = here(&top);
+    if (len > MAX_FILE_BYTES) {
+        fail(&p, &p.eof, "larger than 1 MiB");
+        goto done;
+    }
+    p.total = len;
+    p.nfiles = 1;
+
+    if (parse_stmts(&p, CTX_MAIN, false) == 0)
+        finish(&p);
+
+done:
+    parser_free(&p);
+    if (p.failed && p.cf != NULL) {
+        config_free(p.cf);
+        return NULL;
+    }
+    return p.cf;
+}
+
+te_config *te_config_parse(const char *name, const char *text, size_t len,
+                           char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    if (text == NULL)
+        len = 0;
+    if (name != NULL && stat(name, &st) == 0)
+        return parse_top(name, text, len, &st, err, errlen);
+    return parse_top(name, text, len, NULL, err, errlen);
+}
+
+te_config *te_config_load(const char *path, char *err, size_t errlen)
+{
+    te_config *cf;
+    struct stat st;
+    char *text;
+    size_t len;
+    int e;
+
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    if (path == NULL) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "%s:1:1: no file name given", NO_FILE);
+        return NULL;
+    }
+    e = read_file(path, &text, &len, &st);
+    if (e != 0) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "%s:1:1: cannot read \"%s\": %s", path, path,
+                     read_error(e));
+        return NULL;
+    }
+    cf = parse_top(path, text, len, &st, err, errlen);
+    free(text);
+    return cf;
+}
+
+te_config *te_config_ref(te_config *cf)
+{
+    if (cf != NULL)
+        __atomic_add_fetch(&cf->refs, 1, __ATOMIC_RELAXED);
+    return cf;
+}
+
+/* The last reference frees; acq_rel so every reader's accesses happen
+ * before the free. */
+void te_config_unref(te_config *cf)
+{
+    if (cf != NULL && __atomic_sub_fetch(&cf->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        config_free(cf);
+}
+
+/* Compares the length-bounded key, folded to lowercase, with a stored
+ * (lowercase) name, in the byte order the sites are sorted in. */
+static int cmp_key(const char *key, size_t len, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char a = (unsigned char)lower(key[i]);
+        unsigned char b = (unsigned char)name[i];
+        if (b == '\0')
+            return 1;
+        if (a != b)
+            return a < b ? -1 : 1;
+    }
+    return name[len] == '\0' ? 0 : -1;
+}
+
+const te_site *te_config_find_site(const te_config *cf, const char *name,
+                                   size_t len)
+{
+    unsigned lo = 0, hi;
+
+    if (cf == NULL || name == NULL)
+        return NULL;
+    hi = cf->nsites;
+    /* Bounded: the range halves on every pass. */
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        int c = cmp_key(name, len, cf->sites[mid]->name);
+        if (c == 0)
+            return cf->sites[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
