@@ -25,7 +25,7 @@
  *        (including leading empty lines and the final CRLF);
  *   0    (TE_H1_INCOMPLETE) no complete head yet and no error so far;
  *   < 0  the head is invalid: the value is minus the HTTP status to
- *        answer with (-400, -414, -431, -501, -505).
+ *        answer with (-400, -414, -417, -431, -501, -505).
  */
 #define TE_H1_INCOMPLETE 0
 
