@@ -1,0 +1,733 @@
+/*
+ * http1_conn.c: an HTTP/1.1 client connection from accept to close.
+ *
+ * Requests are handled one at a time, in order: the next head stays in
+ * the input buffer until the response before it is complete, which is
+ * all pipelining needs. A request whose head or body framing is wrong is
+ * answered here and the connection closes: nothing of it reaches a
+ * backend, and nothing after it is read as a request. Everything else
+ * goes through routing to an upstream leg (upstream.c), which calls back
+ * through conn_ops.
+ *
+ * The connection, its field arrays and its request state are one
+ * allocation, reused across keep-alive requests.
+ */
+#include "http1_conn.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "body.h"
+#include "http1_head.h"
+#include "http1_parser.h"
+#include "log.h"
+#include "request.h"
+#include "route.h"
+#include "upstream.h"
+#include "worker.h"
+
+/* Heads up to this size need no buffer beyond the connection's own. */
+#define TE_HEAD_INLINE 1024
+
+enum conn_state {
+    C_IDLE,   /* between requests, nothing buffered */
+    C_HEAD,   /* reading a head (header timeout runs) */
+    C_BODY,   /* request routed, its body still coming */
+    C_WAIT,   /* body complete, the response pending or going out */
+    C_FLUSH,  /* last bytes going out, then shut down */
+    C_LINGER, /* shut down; input discarded until EOF or timeout */
+    C_DEAD    /* to be freed from the resume event */
+};
+
+struct te_h1_conn {
+    te_worker *w;
+    struct bufferevent *bev;
+    TAILQ_ENTRY(te_h1_conn) link;
+    struct event timer;  /* keep-alive, header, linger */
+    struct event resume; /* continue outside the current stack */
+
+    int state;               /* enum conn_state */
+    unsigned keep_alive : 1; /* another request may follow this one */
+    unsigned client_eof : 1; /* the client will send nothing more */
+    unsigned expect : 1;     /* 100 Continue still owed */
+    unsigned head_sent : 1;  /* a response head went out */
+    unsigned in_request : 1; /* a request is being handled */
+    unsigned logged : 1;     /* its access line is written */
+    unsigned linger : 1;     /* the client may still be sending */
+
+    te_h1_scan scan;
+    te_h1_request h1;
+    te_request req;
+    te_body body;
+    te_proxy proxy;
+
+    char *head; /* head_inline, or head_heap when big */
+    char *head_heap;
+    size_t head_have; /* bytes copied from the input */
+    size_t head_cap;
+    te_h1_field *fields; /* max_headers, the request's */
+    char addr[INET6_ADDRSTRLEN];
+    char head_inline[TE_HEAD_INLINE];
+    te_h1_field field_store[]; /* 2 * max_headers: request, response */
+};
+
+static void conn_read_head(te_h1_conn *c);
+static void conn_close_after_flush(te_h1_conn *c);
+
+/* -------------------------------------------------------- lifecycle -- */
+
+static void conn_log(te_h1_conn *c)
+{
+    struct timeval now;
+
+    if (c->logged || !c->in_request)
+        return;
+    c->logged = 1;
+    if (c->req.status == 0)
+        c->req.status = 499; /* the client left before an answer */
+    event_base_gettimeofday_cached(c->w->base, &now);
+    te_request_log(&c->req, &now);
+}
+
+static void conn_free(te_h1_conn *c)
+{
+    te_worker *w = c->w;
+
+    te_proxy_abort(&c->proxy);
+    conn_log(c);
+    event_del(&c->timer);
+    event_del(&c->resume);
+    bufferevent_free(c->bev);
+    TAILQ_REMOVE(&w->conns, c, link);
+    free(c->head_heap);
+    free(c);
+    te_worker_conn_removed(w);
+}
+
+/* Free from the resume event: safe from inside the upstream leg. */
+static void conn_close_soon(te_h1_conn *c)
+{
+    te_proxy_abort(&c->proxy);
+    c->state = C_DEAD;
+    event_del(&c->timer);
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    event_active(&c->resume, EV_TIMEOUT, 0);
+}
+
+/* Ready for the next head: forget the last request. */
+static void conn_reset_request(te_h1_conn *c)
+{
+    c->head_have = 0;
+    te_h1_scan_reset(&c->scan);
+    te_request_reset(&c->req);
+    c->expect = 0;
+    c->head_sent = 0;
+    c->in_request = 0;
+    c->logged = 0;
+}
+
+/* Enter C_HEAD: the header timeout runs from the first byte. */
+static void conn_begin_head(te_h1_conn *c)
+{
+    c->state = C_HEAD;
+    event_base_gettimeofday_cached(c->w->base, &c->req.start);
+    event_add(&c->timer, c->w->tmo.header);
+}
+
+/* Bytes the kernel holds that we have not read yet. */
+static int conn_unread(te_h1_conn *c)
+{
+    int n = 0;
+
+    if (ioctl(bufferevent_getfd(c->bev), FIONREAD, &n) < 0)
+        return 0;
+    return n > 0;
+}
+
+static void conn_linger(te_h1_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    if (c->client_eof || (!c->linger && !conn_unread(c))) {
+        conn_close_soon(c);
+        return;
+    }
+    c->state = C_LINGER;
+    evbuffer_drain(in, evbuffer_get_length(in));
+    bufferevent_set_timeouts(c->bev, NULL, NULL);
+    bufferevent_enable(c->bev, EV_READ);
+    event_add(&c->timer, c->w->tmo.linger);
+}
+
+/* The last response goes out, then the connection closes. When the
+ * client may still be sending (a refused head or body, bytes not read
+ * yet) the close lingers: closing with unread input would reset the
+ * connection and could destroy our answer before the client reads it. */
+static void conn_close_after_flush(te_h1_conn *c)
+{
+    te_proxy_abort(&c->proxy);
+    c->linger = c->state == C_HEAD || c->state == C_BODY ||
+                evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
+    c->state = C_FLUSH;
+    event_del(&c->timer);
+    bufferevent_disable(c->bev, EV_READ);
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_linger(c);
+}
+
+/* An answer from the edge itself (a refused request, a failed backend):
+ * it always closes the connection. */
+static void conn_respond_error(te_h1_conn *c, int status)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    te_request *r = &c->req;
+
+    if (r->id_len == 0)
+        te_reqid_next(&c->w->ids, r->id, &r->id_len);
+    r->status = status;
+    r->bytes_out += te_h1_write_error(out, status, r->id);
+    c->head_sent = 1;
+    c->in_request = 1;
+    conn_log(c);
+    conn_close_after_flush(c);
+}
+
+/* ------------------------------------------------------------- body -- */
+
+static void conn_body_failed(te_h1_conn *c)
+{
+    te_log(TE_LOG_INFO, "refused request body status=%d req=%s site=%s",
+           c->body.status, c->req.id, c->req.site ? c->req.site->name : "-");
+    te_proxy_abort(&c->proxy);
+    if (!c->head_sent) {
+        conn_respond_error(c, c->body.status);
+        return;
+    }
+    conn_close_soon(c);
+}
+
+/* Move what the client sent of the body toward the backend, as far as
+ * the backend's buffer allows; more comes from the leg's writable call. */
+static void conn_pump_body(te_h1_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    te_status rc;
+
+    if (c->state != C_BODY || !te_proxy_ready(&c->proxy))
+        return;
+
+    if (c->expect) {
+        c->expect = 0;
+        bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    }
+
+    rc = te_proxy_send_body(&c->proxy, &c->body, in);
+    if (rc == TE_DONE) {
+        c->state = C_WAIT;
+        bufferevent_set_timeouts(c->bev, NULL, c->w->tmo.send);
+    } else if (rc == TE_ERROR) {
+        conn_body_failed(c);
+    }
+}
+
+/* ---------------------------------------------------------- request -- */
+
+static void conn_fill_request(te_h1_conn *c)
+{
+    te_request *r = &c->req;
+    const te_h1_request *h = &c->h1;
+
+    r->method = h->method;
+    r->method_len = h->method_len;
+    r->method_id = h->method_id;
+    r->path = h->path;
+    r->path_len = h->path_len;
+    r->host = h->host;
+    r->host_len = h->host_len;
+    r->fields = h->fields;
+    r->nfields = h->nfields;
+    r->content_length = h->content_length;
+    r->has_content_length = h->has_content_length;
+    r->chunked = h->chunked;
+    te_request_set_id(r, &c->w->ids);
+}
+
+/* Route the request and check what can be checked before a backend is
+ * involved; 0 when it may go on, else the status to answer. */
+static int conn_admit(te_h1_conn *c)
+{
+    const te_config *cf = c->w->cf;
+    te_request *r = &c->req;
+    int mode = TE_BODY_NONE, out = TE_OUT_SAME;
+
+    if (c->h1.method_id == TE_H1_CONNECT)
+        return 501;
+    if (te_route_site(cf, r) != TE_OK)
+        return 404;
+    if (r->has_content_length && r->content_length > cf->max_body_size)
+        return 413;
+
+    if (r->chunked) {
+        mode = TE_BODY_CHUNKED;
+        out = TE_OUT_RECHUNK;
+    } else if (te_request_has_body(r)) {
+        mode = TE_BODY_LENGTH;
+    }
+    te_body_init(&c->body, mode, r->content_length, cf->max_body_size, out);
+
+    /* Smuggling: a bad chunk that came with the head must be refused
+     * before the head goes anywhere. */
+    if (te_body_check(&c->body, bufferevent_get_input(c->bev)) != TE_OK)
+        return c->body.status;
+    return 0;
+}
+
+static void conn_start_request(te_h1_conn *c)
+{
+    te_worker *w = c->w;
+    int status;
+
+    event_del(&c->timer);
+    c->in_request = 1;
+    conn_fill_request(c);
+    c->keep_alive = c->h1.keep_alive && !w->draining;
+
+    status = conn_admit(c);
+    if (status != 0) {
+        conn_respond_error(c, status);
+        return;
+    }
+
+    if (te_request_has_body(&c->req)) {
+        c->state = C_BODY;
+        c->expect = c->h1.expect_continue && c->h1.version_minor == 1;
+        bufferevent_set_timeouts(c->bev, w->tmo.body, w->tmo.send);
+    } else {
+        c->state = C_WAIT;
+    }
+
+    if (te_proxy_start(&c->proxy, &c->req) != TE_OK) {
+        conn_respond_error(c, c->proxy.fail_status);
+        return;
+    }
+    conn_pump_body(c);
+}
+
+/* ------------------------------------------------------------- head -- */
+
+/* Room for want head bytes; the big buffer is taken once, at the limit,
+ * and kept for the connection's life. */
+static int conn_head_reserve(te_h1_conn *c, size_t want)
+{
+    size_t limit = c->w->cf->max_header_size + 1;
+
+    if (want <= c->head_cap)
+        return 0;
+    if (c->head_heap == NULL) {
+        c->head_heap = malloc(limit);
+        if (c->head_heap == NULL)
+            return -1;
+    }
+    memcpy(c->head_heap, c->head, c->head_have);
+    c->head = c->head_heap;
+    c->head_cap = limit;
+    return 0;
+}
+
+/* Copy the new input bytes (up to the head limit) after those already
+ * copied; the head parser then sees one contiguous buffer that stays put
+ * for the request's life, so te_request can point into it. */
+static int conn_head_fill(te_h1_conn *c, struct evbuffer *in)
+{
+    size_t limit = c->w->cf->max_header_size + 1;
+    size_t want = TE_MIN(evbuffer_get_length(in), limit);
+    struct evbuffer_ptr pos;
+
+    if (want <= c->head_have)
+        return 0;
+    if (conn_head_reserve(c, want) < 0)
+        return -1;
+    evbuffer_ptr_set(in, &pos, c->head_have, EVBUFFER_PTR_SET);
+    if (evbuffer_copyout_from(in, &pos, c->head + c->head_have,
+                              want - c->head_have) < 0)
+        return -1;
+    c->head_have = want;
+    return 0;
+}
+
+static void conn_read_head(te_h1_conn *c)
+{
+    const te_config *cf = c->w->cf;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    te_h1_limits lim = {cf->max_request_line, cf->max_header_size,
+                        cf->max_headers};
+    int rc;
+
+    if (evbuffer_get_length(in) == 0) {
+        if (c->client_eof)
+            conn_close_after_flush(c);
+        return;
+    }
+    if (c->state == C_IDLE)
+        conn_begin_head(c);
+
+    if (conn_head_fill(c, in) < 0) {
+        te_log_errno(TE_LOG_ERROR, "cannot buffer request head client=%s",
+                     c->addr);
+        conn_respond_error(c, 503);
+        return;
+    }
+
+    rc = te_h1_parse_request(&c->scan, c->head, c->head_have, &lim, &c->h1,
+                             c->fields, cf->max_headers);
+    if (rc == TE_H1_INCOMPLETE) {
+        if (c->head_have > cf->max_header_size)
+            conn_respond_error(c, 431);
+        else if (c->client_eof)
+            conn_close_after_flush(c);
+        return;
+    }
+    if (rc < 0) {
+        conn_respond_error(c, -rc);
+        return;
+    }
+
+    evbuffer_drain(in, (size_t)rc);
+    conn_start_request(c);
+}
+
+/* The response is complete: next request, or close. */
+static void conn_finish_request(te_h1_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+
+    conn_log(c);
+    if (c->state == C_BODY || !c->keep_alive || c->w->draining) {
+        conn_close_after_flush(c);
+        return;
+    }
+
+    conn_reset_request(c);
+    c->state = C_IDLE;
+    if (evbuffer_get_length(in) > 0) {
+        event_active(&c->resume, EV_TIMEOUT, 0);
+        return;
+    }
+    if (c->client_eof) {
+        conn_close_after_flush(c);
+        return;
+    }
+    event_add(&c->timer, c->w->tmo.keepalive);
+}
+
+/* --------------------------------------------- calls from the leg -- */
+
+static void ops_writable(void *ctx)
+{
+    conn_pump_body(ctx);
+}
+
+static struct evbuffer *ops_head(void *ctx, const te_h1_response *res,
+                                 int *out_mode)
+{
+    te_h1_conn *c = ctx;
+    int has_body = te_h1_response_has_body(c->req.method_id, res->status);
+    int keep = c->keep_alive && c->state != C_BODY && !c->w->draining;
+    unsigned flags = 0;
+
+    *out_mode = TE_OUT_SAME;
+    if (has_body && res->chunked) {
+        if (c->h1.version_minor == 1)
+            flags |= TE_H1_HEAD_CHUNKED;
+        else
+            *out_mode = TE_OUT_PAYLOAD; /* HTTP/1.0: close-delimited */
+    }
+    if (has_body && !(flags & TE_H1_HEAD_CHUNKED) && !res->has_content_length)
+        keep = 0;
+
+    if (!keep)
+        flags |= TE_H1_HEAD_CLOSE;
+    else if (c->h1.version_minor == 0)
+        flags |= TE_H1_HEAD_KEEP_ALIVE;
+
+    c->keep_alive = keep;
+    c->expect = 0;
+    c->head_sent = 1;
+    c->req.status = res->status;
+    c->req.bytes_out += te_h1_head_response(bufferevent_get_output(c->bev), res,
+                                            &c->req, flags);
+    return bufferevent_get_output(c->bev);
+}
+
+static void ops_done(void *ctx, int result)
+{
+    te_h1_conn *c = ctx;
+
+    if (result > 0) {
+        conn_respond_error(c, result);
+        return;
+    }
+    if (result < 0) {
+        /* What was received goes out, then the connection ends: a short
+         * body the client can see is short, never one made complete. */
+        conn_log(c);
+        conn_close_after_flush(c);
+        return;
+    }
+    conn_finish_request(c);
+}
+
+static const te_proxy_ops conn_ops = {
+    .writable = ops_writable,
+    .head = ops_head,
+    .done = ops_done,
+};
+
+/* -------------------------------------------------------- callbacks -- */
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+    te_h1_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+
+    switch (c->state) {
+    case C_IDLE:
+    case C_HEAD:
+        conn_read_head(c);
+        break;
+    case C_BODY:
+        conn_pump_body(c);
+        break;
+    case C_LINGER:
+        evbuffer_drain(in, evbuffer_get_length(in));
+        break;
+    default:
+        break; /* pipelined bytes wait for their turn */
+    }
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+    te_h1_conn *c = arg;
+
+    if (c->state == C_FLUSH) {
+        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            conn_linger(c);
+        return;
+    }
+    if (c->proxy.active)
+        te_proxy_client_writable(&c->proxy);
+}
+
+/* The client half-closed. Requests already received are still answered;
+ * a body cut short or a partial head ends the connection. */
+static void conn_eof(te_h1_conn *c)
+{
+    c->client_eof = 1;
+
+    switch (c->state) {
+    case C_IDLE:
+    case C_HEAD:
+        conn_read_head(c);
+        break;
+    case C_BODY:
+        te_log(TE_LOG_INFO, "client closed during the body req=%s", c->req.id);
+        conn_free(c);
+        break;
+    case C_LINGER:
+        conn_free(c);
+        break;
+    default:
+        break;
+    }
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    te_h1_conn *c = arg;
+
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+        conn_eof(c);
+        return;
+    }
+
+    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+        c->state == C_BODY) {
+        te_log(TE_LOG_INFO, "client timed out while sending the body req=%s",
+               c->req.id);
+        te_proxy_abort(&c->proxy);
+        if (!c->head_sent) {
+            conn_respond_error(c, 408);
+            return;
+        }
+    } else if (what & BEV_EVENT_TIMEOUT) {
+        te_log(TE_LOG_INFO, "client timed out while %s req=%s client=%s",
+               (what & BEV_EVENT_WRITING) ? "receiving" : "sending",
+               c->req.id_len ? c->req.id : "-", c->addr);
+    }
+    conn_free(c);
+}
+
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    te_h1_conn *c = arg;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+
+    switch (c->state) {
+    case C_IDLE:
+        /* A response may still be going out: send_timeout covers it. */
+        if (evbuffer_get_length(out) > 0) {
+            event_add(&c->timer, c->w->tmo.keepalive);
+            return;
+        }
+        conn_free(c);
+        return;
+    case C_HEAD:
+        if (c->head_have == 0) {
+            conn_free(c);
+            return;
+        }
+        te_log(TE_LOG_INFO,
+               "client timed out while sending the head "
+               "client=%s",
+               c->addr);
+        conn_respond_error(c, 408);
+        return;
+    default:
+        conn_free(c);
+        return;
+    }
+}
+
+static void conn_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    te_h1_conn *c = arg;
+
+    if (c->state == C_DEAD) {
+        conn_free(c);
+        return;
+    }
+    if (c->state == C_IDLE)
+        conn_read_head(c);
+}
+
+/* ----------------------------------------------------------- accept -- */
+
+static void format_addr(const struct sockaddr *sa, char *out, size_t len)
+{
+    const void *a = NULL;
+
+    if (sa->sa_family == AF_INET)
+        a = &((const struct sockaddr_in *)sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6)
+        a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (a == NULL || inet_ntop(sa->sa_family, a, out, (socklen_t)len) == NULL)
+        snprintf(out, len, "unknown");
+}
+
+static te_h1_conn *conn_alloc(te_worker *w)
+{
+    unsigned nf = w->cf->max_headers;
+    size_t size;
+    te_h1_conn *c;
+
+    if (!te_size_mul((size_t)nf, 2 * sizeof(te_h1_field), &size) ||
+        !te_size_add(size, sizeof(*c), &size))
+        return NULL;
+    c = calloc(1, size);
+    if (c == NULL)
+        return NULL;
+
+    c->w = w;
+    c->head = c->head_inline;
+    c->head_cap = sizeof(c->head_inline);
+    c->fields = c->field_store;
+    c->req.client_addr = c->addr;
+    te_proxy_init(&c->proxy, w, c->field_store + nf, nf, &conn_ops, c);
+    return c;
+}
+
+static void conn_setup_bev(te_h1_conn *c)
+{
+    const te_config *cf = c->w->cf;
+    size_t high = TE_MAX(cf->buffer_size, cf->max_header_size + 1);
+
+    bufferevent_setwatermark(c->bev, EV_READ, 0, high);
+    bufferevent_setwatermark(c->bev, EV_WRITE, cf->buffer_size / 2, 0);
+    bufferevent_set_timeouts(c->bev, NULL, c->w->tmo.send);
+    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+}
+
+void te_h1_conn_accept(te_worker *w, evutil_socket_t fd, struct sockaddr *sa,
+                       int socklen)
+{
+    te_h1_conn *c;
+    int one = 1;
+
+    c = conn_alloc(w);
+    if (c == NULL) {
+        te_log_errno(TE_LOG_ERROR, "cannot allocate a connection");
+        close(fd);
+        return;
+    }
+    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        te_log_errno(TE_LOG_ERROR, "cannot set up a connection");
+        close(fd);
+        free(c);
+        return;
+    }
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+        /* not fatal: only latency suffers */
+    }
+    format_addr(sa, c->addr, sizeof(c->addr));
+
+    conn_setup_bev(c);
+    event_assign(&c->timer, w->base, -1, 0, conn_timer_cb, c);
+    event_assign(&c->resume, w->base, -1, 0, conn_resume_cb, c);
+    TAILQ_INSERT_TAIL(&w->conns, c, link);
+    te_worker_conn_added(w);
+
+    conn_begin_head(c);
+    bufferevent_enable(c->bev, EV_READ);
+}
+
+/* ------------------------------------------------------------ drain -- */
+
+void te_h1_conns_drain(te_worker *w)
+{
+    te_h1_conn *c, *next;
+
+    for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+        next = TAILQ_NEXT(c, link);
+        c->keep_alive = 0;
+
+        if (c->state != C_IDLE && (c->state != C_HEAD || c->head_have > 0))
+            continue;
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+            conn_free(c);
+        else
+            conn_close_after_flush(c);
+    }
+}
+
+void te_h1_conns_close(te_worker *w)
+{
+    te_h1_conn *c;
+
+    while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+        conn_free(c);
+}

@@ -1,0 +1,175 @@
+/*
+ * http1_head.c: serializing HTTP/1.1 heads for both legs; see http1_head.h.
+ */
+#include "http1_head.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Fields the edge sets itself or that framing decides: never copied. */
+static const char *const request_own[] = {
+    "content-length",    "expect",           "x-forwarded-for",
+    "x-forwarded-proto", "x-forwarded-host", "x-request-id",
+};
+
+static int name_is(const te_h1_field *f, const char *name)
+{
+    return strlen(name) == f->name_len &&
+           strncasecmp(f->name, name, f->name_len) == 0;
+}
+
+static int request_field_kept(const te_request *r, const te_h1_field *f)
+{
+    for (size_t i = 0; i < sizeof(request_own) / sizeof(request_own[0]); i++)
+        if (name_is(f, request_own[i]))
+            return 0;
+    return !te_h1_is_hop_by_hop(r->fields, r->nfields, f);
+}
+
+static void add_field(struct evbuffer *out, const char *name, size_t nlen,
+                      const char *value, size_t vlen)
+{
+    evbuffer_add(out, name, nlen);
+    evbuffer_add(out, ": ", 2);
+    evbuffer_add(out, value, vlen);
+    evbuffer_add(out, "\r\n", 2);
+}
+
+#define ADD_LIT(out, s) evbuffer_add((out), (s), sizeof(s) - 1)
+
+void te_h1_head_request(struct evbuffer *out, const te_request *r)
+{
+    size_t estimate = 256 + r->method_len + r->path_len + 3 * r->host_len;
+    int has_host = 0;
+
+    for (unsigned i = 0; i < r->nfields; i++)
+        estimate += r->fields[i].name_len + r->fields[i].value_len + 4;
+    evbuffer_expand(out, estimate);
+
+    evbuffer_add(out, r->method, r->method_len);
+    evbuffer_add(out, " ", 1);
+    evbuffer_add(out, r->path, r->path_len);
+    ADD_LIT(out, " HTTP/1.1\r\n");
+
+    for (unsigned i = 0; i < r->nfields; i++) {
+        const te_h1_field *f = &r->fields[i];
+
+        if (request_field_kept(r, f))
+            add_field(out, f->name, f->name_len, f->value, f->value_len);
+        has_host |= name_is(f, "host");
+    }
+
+    /* An HTTP/1.0 absolute-form request may name its host only there;
+     * HTTP/1.1 toward the backend needs the field (RFC 9112 3.2). */
+    if (!has_host && r->host != NULL)
+        add_field(out, "Host", 4, r->host, r->host_len);
+
+    ADD_LIT(out, "X-Forwarded-For: ");
+    evbuffer_add(out, r->client_addr, strlen(r->client_addr));
+    ADD_LIT(out, "\r\nX-Forwarded-Proto: http\r\n");
+    if (r->host != NULL)
+        add_field(out, "X-Forwarded-Host", 16, r->host, r->host_len);
+    add_field(out, "X-Request-Id", 12, r->id, r->id_len);
+
+    if (r->chunked)
+        ADD_LIT(out, "Transfer-Encoding: chunked\r\n");
+    else if (r->has_content_length)
+        evbuffer_add_printf(out, "Content-Length: %llu\r\n",
+                            (unsigned long long)r->content_length);
+    ADD_LIT(out, "\r\n");
+}
+
+size_t te_h1_head_response(struct evbuffer *out, const te_h1_response *res,
+                           const te_request *r, unsigned flags)
+{
+    size_t before = evbuffer_get_length(out);
+
+    evbuffer_add_printf(out, "HTTP/1.1 %03d ", res->status);
+    evbuffer_add(out, res->reason, res->reason_len);
+    ADD_LIT(out, "\r\n");
+
+    /* Content-Length passes as sent: the parser checked it, and on HEAD
+     * and 304 it describes a body that is not there. */
+    for (unsigned i = 0; i < res->nfields; i++) {
+        const te_h1_field *f = &res->fields[i];
+
+        if (name_is(f, "x-request-id") ||
+            te_h1_is_hop_by_hop(res->fields, res->nfields, f))
+            continue;
+        add_field(out, f->name, f->name_len, f->value, f->value_len);
+    }
+
+    add_field(out, "X-Request-Id", 12, r->id, r->id_len);
+    if (flags & TE_H1_HEAD_CHUNKED)
+        ADD_LIT(out, "Transfer-Encoding: chunked\r\n");
+    if (flags & TE_H1_HEAD_CLOSE)
+        ADD_LIT(out, "Connection: close\r\n");
+    else if (flags & TE_H1_HEAD_KEEP_ALIVE)
+        ADD_LIT(out, "Connection: keep-alive\r\n");
+    ADD_LIT(out, "\r\n");
+
+    return evbuffer_get_length(out) - before;
+}
+
+struct status_text {
+    int status;
+    const char *reason;
+    const char *error;
+};
+
+static const struct status_text statuses[] = {
+    {400, "Bad Request", "bad request"},
+    {404, "Not Found", "unknown site"},
+    {408, "Request Timeout", "request timeout"},
+    {413, "Content Too Large", "request body too large"},
+    {414, "URI Too Long", "request line too long"},
+    {417, "Expectation Failed", "unsupported expectation"},
+    {431, "Request Header Fields Too Large", "request header too large"},
+    {501, "Not Implemented", "not implemented"},
+    {502, "Bad Gateway", "bad gateway"},
+    {503, "Service Unavailable", "service unavailable"},
+    {504, "Gateway Timeout", "gateway timeout"},
+    {505, "HTTP Version Not Supported", "http version not supported"},
+};
+
+static const struct status_text *status_find(int status)
+{
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+        if (statuses[i].status == status)
+            return &statuses[i];
+    return NULL;
+}
+
+const char *te_h1_reason(int status)
+{
+    const struct status_text *st = status_find(status);
+
+    return st != NULL ? st->reason : "Error";
+}
+
+size_t te_h1_write_error(struct evbuffer *out, int status, const char *id)
+{
+    const struct status_text *st = status_find(status);
+    const char *error = st != NULL ? st->error : "error";
+    size_t before = evbuffer_get_length(out);
+    char body[192];
+    int n;
+
+    /* id is [A-Za-z0-9._:-] only (te_request_id_valid): no escaping;
+     * 64 characters at most, so the body always fits. */
+    n = snprintf(body, sizeof(body),
+                 "{\"error\":\"%s\",\"request_id\":\"%s\"}\n", error, id);
+    if (n < 0 || (size_t)n >= sizeof(body))
+        n = 0;
+
+    evbuffer_add_printf(out,
+                        "HTTP/1.1 %d %s\r\n"
+                        "Content-Type: application/json\r\n"
+                        "Content-Length: %d\r\n"
+                        "X-Request-Id: %s\r\n"
+                        "Connection: close\r\n\r\n",
+                        status, te_h1_reason(status), n, id);
+    evbuffer_add(out, body, (size_t)n);
+    return evbuffer_get_length(out) - before;
+}

@@ -1,0 +1,206 @@
+/*
+ * main.c: the tenantedge daemon: options, configuration, the workers,
+ * and the signals that drain them.
+ *
+ * The main thread only starts workers, waits on its own event_base for
+ * SIGTERM/SIGINT, then wakes each worker to drain, joins them and frees
+ * everything (the test suite runs the daemon under LeakSanitizer).
+ */
+#include "te_autoconf.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "log.h"
+#include "worker.h"
+
+#define LISTEN_TEXT_MAX 512
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: tenantedge [-t] -c FILE\n"
+                 "       tenantedge -V | -h\n"
+                 "  -c FILE  configuration file\n"
+                 "  -t       check the configuration and exit\n"
+                 "  -V       print the version and the library versions\n"
+                 "  -h       print this help\n");
+}
+
+static void print_version(void)
+{
+    printf("tenantedge %s\n", PACKAGE_VERSION);
+    printf("libevent %s\n", event_get_version());
+    printf("openssl %s\n", OpenSSL_version(OPENSSL_VERSION));
+    printf("nghttp2 %s\n", nghttp2_version(0)->version_str);
+    printf("jansson %s\n", jansson_version_str());
+    printf("hiredis %d.%d.%d\n", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct event_base *base = arg;
+
+    te_log(TE_LOG_NOTICE, "received %s, draining",
+           sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    event_base_loopbreak(base);
+}
+
+/* "a,b,c" of the listen addresses, cut to fit. */
+static void listen_text(const te_config *cf, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (unsigned i = 0; i < cf->nlistens && n < len; i++) {
+        int r = snprintf(buf + n, len - n, "%s%s", i ? "," : "",
+                         cf->listens[i].name);
+
+        if (r < 0)
+            break;
+        n += (size_t)r;
+    }
+}
+
+/* Drain, join and free every worker that exists. */
+static void stop_workers(te_worker **workers, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (workers[i] != NULL && workers[i]->started)
+            te_worker_drain(workers[i]);
+    for (unsigned i = 0; i < n; i++) {
+        if (workers[i] == NULL)
+            continue;
+        te_worker_join(workers[i]);
+        te_worker_free(workers[i]);
+    }
+}
+
+/* Create every worker (binding all listeners) before any starts, so a
+ * bad address fails start-up before anything is served. */
+static int create_workers(te_config *cf, te_worker **workers)
+{
+    for (unsigned i = 0; i < cf->workers; i++) {
+        workers[i] = te_worker_new(cf, i);
+        if (workers[i] == NULL)
+            return -1;
+    }
+    for (unsigned i = 0; i < cf->workers; i++)
+        if (te_worker_start(workers[i]) < 0)
+            return -1;
+    return 0;
+}
+
+static int run(te_config *cf)
+{
+    struct event_base *base = NULL;
+    struct event *sigterm = NULL, *sigint = NULL;
+    te_worker **workers;
+    char listens[LISTEN_TEXT_MAX];
+    int rc = 1;
+
+    workers = calloc(cf->workers ? cf->workers : 1, sizeof(*workers));
+    base = event_base_new();
+    if (workers == NULL || base == NULL) {
+        te_log_errno(TE_LOG_ERROR, "cannot set up the main thread");
+        goto fail;
+    }
+    sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+    sigint = evsignal_new(base, SIGINT, on_signal, base);
+    if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) < 0 ||
+        evsignal_add(sigint, NULL) < 0) {
+        te_log_errno(TE_LOG_ERROR, "cannot watch signals");
+        goto fail;
+    }
+
+    if (create_workers(cf, workers) < 0)
+        goto fail;
+
+    listen_text(cf, listens, sizeof(listens));
+    te_log(TE_LOG_NOTICE, "tenantedge ready, workers=%u listen=%s", cf->workers,
+           listens);
+
+    event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+    rc = 0;
+
+fail:
+    if (workers != NULL)
+        stop_workers(workers, cf->workers);
+    free(workers);
+    if (sigterm != NULL)
+        event_free(sigterm);
+    if (sigint != NULL)
+        event_free(sigint);
+    if (base != NULL)
+        event_base_free(base);
+    if (rc == 0)
+        te_log(TE_LOG_NOTICE, "tenantedge stopped");
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = NULL;
+    int test = 0, opt, rc;
+    char err[1024];
+    te_config *cf;
+
+    while ((opt = getopt(argc, argv, "c:tVh")) != -1) {
+        switch (opt) {
+        case 'c':
+            path = optarg;
+            break;
+        case 't':
+            test = 1;
+            break;
+        case 'V':
+            print_version();
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (path == NULL || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    err[0] = '\0';
+    cf = te_config_load(path, err, sizeof(err));
+    if (cf == NULL) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (test) {
+        fprintf(stderr, "tenantedge: configuration %s is valid\n", path);
+        te_config_unref(cf);
+        return 0;
+    }
+
+    te_log_level = cf->log_level;
+    signal(SIGPIPE, SIG_IGN);
+    if (evthread_use_pthreads() < 0) {
+        te_log(TE_LOG_ERROR, "cannot enable libevent threads");
+        te_config_unref(cf);
+        return 1;
+    }
+
+    rc = run(cf);
+    te_config_unref(cf);
+    libevent_global_shutdown();
+    return rc;
+}

@@ -1,0 +1,132 @@
+/*
+ * request.c: request ids and the access log line, the parts of a request
+ * that do not depend on the protocol it arrived on.
+ */
+#include "request.h"
+
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "log.h"
+
+/* splitmix64: a bijection, so distinct counters give distinct ids, and
+ * consecutive ones do not look consecutive. */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* The seed comes from getrandom once per worker; if that fails the time
+ * and the thread's address still make workers differ. */
+void te_reqid_init(te_reqid_gen *g)
+{
+    struct timespec ts;
+
+    memset(g, 0, sizeof(*g));
+    if (getrandom(g->seed, sizeof(g->seed), 0) == (ssize_t)sizeof(g->seed))
+        return;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    g->seed[0] = mix64((uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)g);
+    g->seed[1] = mix64((uint64_t)ts.tv_sec ^ (uint64_t)getpid());
+}
+
+static void hex64(char *out, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (int i = 15; i >= 0; i--) {
+        out[i] = digits[v & 0xf];
+        v >>= 4;
+    }
+}
+
+void te_reqid_next(te_reqid_gen *g, char *out, size_t *len)
+{
+    uint64_t n = g->counter++;
+
+    hex64(out, mix64(g->seed[0] + n));
+    hex64(out + 16, mix64(g->seed[1] ^ n));
+    out[32] = '\0';
+    *len = 32;
+}
+
+int te_request_id_valid(const char *s, size_t n)
+{
+    if (n == 0 || n > TE_REQUEST_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+            c == '-')
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
+void te_request_reset(te_request *r)
+{
+    const char *addr = r->client_addr;
+
+    memset(r, 0, sizeof(*r));
+    r->client_addr = addr;
+}
+
+int te_request_has_body(const te_request *r)
+{
+    return r->chunked || (r->has_content_length && r->content_length > 0);
+}
+
+void te_request_set_id(te_request *r, te_reqid_gen *g)
+{
+    const te_h1_field *f;
+
+    f = te_h1_find(r->fields, r->nfields, "x-request-id");
+    if (f != NULL && te_request_id_valid(f->value, f->value_len)) {
+        memcpy(r->id, f->value, f->value_len);
+        r->id[f->value_len] = '\0';
+        r->id_len = f->value_len;
+        return;
+    }
+    te_reqid_next(g, r->id, &r->id_len);
+}
+
+int te_request_idempotent(const te_request *r)
+{
+    switch (r->method_id) {
+    case TE_H1_GET:
+    case TE_H1_HEAD:
+    case TE_H1_PUT:
+    case TE_H1_DELETE:
+    case TE_H1_OPTIONS:
+    case TE_H1_TRACE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void te_request_log(const te_request *r, const struct timeval *now)
+{
+    int mlen = (int)TE_MIN(r->method_len, 32);
+    int plen = (int)TE_MIN(r->path_len, 1024);
+
+    if (!te_log_enabled(TE_LOG_INFO))
+        return;
+
+    te_log(TE_LOG_INFO, "%.*s %.*s %d %llu %llums req=%s site=%s backend=%s",
+           mlen ? mlen : 1, mlen ? r->method : "-", plen ? plen : 1,
+           plen ? r->path : "-", r->status, (unsigned long long)r->bytes_out,
+           (unsigned long long)te_tv_ms_since(&r->start, now),
+           r->id_len ? r->id : "-", r->site ? r->site->name : "-",
+           r->backend ? r->backend->name : "-");
+}

@@ -1,0 +1,289 @@
+/*
+ * worker.c: a worker thread's lifetime: its base, listeners and pools,
+ * the loop, and the drain that the main thread asks for on SIGTERM.
+ *
+ * Drain: stop accepting (free the listeners), close idle client
+ * connections, let requests in flight finish (their connections then
+ * close), and leave the loop when no client connection is left or when
+ * drain_timeout has passed (what remains is then closed).
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http1_conn.h"
+#include "log.h"
+#include "upstream.h"
+
+/* How long a closing client connection may keep sending before we stop
+ * reading it (see http1_conn.c, lingering close). */
+#define TE_LINGER_MS 2000
+
+/* Pause after accept fails for lack of descriptors, so a full table does
+ * not make the listener spin. */
+#define TE_ACCEPT_PAUSE_MS 500
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+                      struct sockaddr *sa, int socklen, void *arg)
+{
+    te_h1_conn_accept(arg, fd, sa, socklen);
+}
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    te_worker *w = arg;
+
+    for (unsigned i = 0; i < w->nlisteners; i++)
+        if (w->listeners[i] != NULL)
+            evconnlistener_enable(w->listeners[i]);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    te_worker *w = arg;
+    struct timeval tv = te_ms_to_tv(TE_ACCEPT_PAUSE_MS);
+    int err = errno;
+
+    te_log_errno(TE_LOG_ERROR, "accept failed worker=%u", w->id);
+    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+        return;
+
+    for (unsigned i = 0; i < w->nlisteners; i++)
+        if (w->listeners[i] != NULL)
+            evconnlistener_disable(w->listeners[i]);
+    event_add(w->accept_timer, &tv);
+}
+
+static void free_listeners(te_worker *w)
+{
+    for (unsigned i = 0; i < w->nlisteners; i++) {
+        if (w->listeners[i] != NULL)
+            evconnlistener_free(w->listeners[i]);
+        w->listeners[i] = NULL;
+    }
+}
+
+static int bind_listeners(te_worker *w)
+{
+    const unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
+                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+    const te_config *cf = w->cf;
+
+    w->listeners = calloc(cf->nlistens, sizeof(*w->listeners));
+    if (w->listeners == NULL && cf->nlistens > 0)
+        return -1;
+    w->nlisteners = cf->nlistens;
+
+    for (unsigned i = 0; i < cf->nlistens; i++) {
+        const te_listen *ls = &cf->listens[i];
+
+        w->listeners[i] = evconnlistener_new_bind(
+            w->base, accept_cb, w, flags, 1024,
+            (const struct sockaddr *)&ls->addr, (int)ls->addrlen);
+        if (w->listeners[i] == NULL) {
+            te_log_errno(TE_LOG_ERROR, "cannot listen on %s", ls->name);
+            return -1;
+        }
+        evconnlistener_set_error_cb(w->listeners[i], accept_error_cb);
+    }
+    return 0;
+}
+
+static const struct timeval *common_timeout(te_worker *w, unsigned ms)
+{
+    struct timeval tv = te_ms_to_tv(ms);
+
+    return event_base_init_common_timeout(w->base, &tv);
+}
+
+static int init_timeouts(te_worker *w)
+{
+    const te_config *cf = w->cf;
+    te_timeouts *t = &w->tmo;
+
+    t->header = common_timeout(w, cf->header_timeout);
+    t->body = common_timeout(w, cf->body_timeout);
+    t->keepalive = common_timeout(w, cf->keepalive_timeout);
+    t->send = common_timeout(w, cf->send_timeout);
+    t->linger = common_timeout(w, TE_LINGER_MS);
+    t->up_connect = common_timeout(w, cf->upstream_connect_timeout);
+    t->up_send = common_timeout(w, cf->upstream_send_timeout);
+    t->up_read = common_timeout(w, cf->upstream_read_timeout);
+    t->up_idle = common_timeout(w, cf->upstream_keepalive_timeout);
+
+    if (!t->header || !t->body || !t->keepalive || !t->send || !t->linger ||
+        !t->up_connect || !t->up_send || !t->up_read || !t->up_idle)
+        return -1;
+    return 0;
+}
+
+static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    te_worker *w = arg;
+
+    te_log(TE_LOG_NOTICE, "drain timeout, closing connections=%u worker=%u",
+           w->nconns, w->id);
+    te_h1_conns_close(w);
+    event_base_loopbreak(w->base);
+}
+
+/* Runs on the worker's own thread, activated by te_worker_drain. */
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    te_worker *w = arg;
+    struct timeval tv = te_ms_to_tv(w->cf->drain_timeout);
+
+    if (w->draining)
+        return;
+    w->draining = 1;
+
+    free_listeners(w);
+    event_del(w->accept_timer);
+    for (unsigned i = 0; i < w->cf->nbackends; i++)
+        te_pool_close(&w->pools[i]);
+    te_h1_conns_drain(w);
+
+    if (w->nconns == 0) {
+        event_base_loopbreak(w->base);
+        return;
+    }
+    evtimer_add(w->drain_timer, &tv);
+}
+
+static int init_pools(te_worker *w)
+{
+    const te_config *cf = w->cf;
+
+    w->pools = calloc(cf->nbackends ? cf->nbackends : 1, sizeof(*w->pools));
+    w->rr = calloc(cf->nbackends ? cf->nbackends : 1, sizeof(*w->rr));
+    if (w->pools == NULL || w->rr == NULL)
+        return -1;
+
+    /* Workers start their turns at different backends. */
+    for (unsigned i = 0; i < cf->nbackends; i++) {
+        te_pool_init(&w->pools[i], w, cf->backends[i]);
+        w->rr[i] = w->id;
+    }
+    return 0;
+}
+
+te_worker *te_worker_new(te_config *cf, unsigned id)
+{
+    te_worker *w;
+
+    w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        te_log_errno(TE_LOG_ERROR, "cannot allocate worker=%u", id);
+        return NULL;
+    }
+    w->id = id;
+    w->cf = te_config_ref(cf);
+    TAILQ_INIT(&w->conns);
+    te_reqid_init(&w->ids);
+
+    w->base = event_base_new();
+    if (w->base == NULL || init_timeouts(w) < 0 || init_pools(w) < 0)
+        goto fail;
+
+    w->wake = event_new(w->base, -1, 0, wake_cb, w);
+    w->drain_timer = evtimer_new(w->base, drain_timeout_cb, w);
+    w->accept_timer = evtimer_new(w->base, accept_resume_cb, w);
+    if (w->wake == NULL || w->drain_timer == NULL || w->accept_timer == NULL)
+        goto fail;
+
+    if (bind_listeners(w) < 0) {
+        te_worker_free(w);
+        return NULL;
+    }
+    return w;
+
+fail:
+    te_log_errno(TE_LOG_ERROR, "cannot set up worker=%u", id);
+    te_worker_free(w);
+    return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+    te_worker *w = arg;
+
+    event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    return NULL;
+}
+
+int te_worker_start(te_worker *w)
+{
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+
+    if (rc != 0) {
+        errno = rc;
+        te_log_errno(TE_LOG_ERROR, "cannot start worker=%u", w->id);
+        return -1;
+    }
+    w->started = 1;
+    return 0;
+}
+
+void te_worker_drain(te_worker *w)
+{
+    event_active(w->wake, EV_READ, 0);
+}
+
+void te_worker_join(te_worker *w)
+{
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = 0;
+}
+
+/* After the thread has ended (or never started): nothing runs on the
+ * base any more, so everything can go from the calling thread. */
+void te_worker_free(te_worker *w)
+{
+    if (w == NULL)
+        return;
+
+    if (w->base != NULL)
+        te_h1_conns_close(w);
+    if (w->listeners != NULL)
+        free_listeners(w);
+    free(w->listeners);
+    for (unsigned i = 0; w->pools != NULL && i < w->cf->nbackends; i++)
+        te_pool_close(&w->pools[i]);
+    free(w->pools);
+    free(w->rr);
+
+    if (w->wake != NULL)
+        event_free(w->wake);
+    if (w->drain_timer != NULL)
+        event_free(w->drain_timer);
+    if (w->accept_timer != NULL)
+        event_free(w->accept_timer);
+    if (w->base != NULL)
+        event_base_free(w->base);
+    te_config_unref(w->cf);
+    free(w);
+}
+
+/* A backend belongs to one shard, so the slot of a shard's first backend
+ * can hold the shard's counter without a shard index in the config. */
+unsigned te_worker_next_rr(te_worker *w, const te_shard *sh)
+{
+    if (sh == NULL || sh->nbackends == 0)
+        return 0;
+    return w->rr[sh->backends[0]->index]++;
+}
+
+void te_worker_conn_added(te_worker *w)
+{
+    w->nconns++;
+}
+
+void te_worker_conn_removed(te_worker *w)
+{
+    w->nconns--;
+    if (w->draining && w->nconns == 0)
+        event_base_loopbreak(w->base);
+}

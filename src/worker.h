@@ -1,0 +1,82 @@
+/*
+ * worker.h: one worker thread: its own event_base, listeners, upstream
+ * pools and client connections. Nothing in a worker is shared with
+ * another one, so the request path takes no lock; the main thread only
+ * ever wakes a worker through event_active on the worker's own event.
+ */
+#ifndef TE_WORKER_H
+#define TE_WORKER_H
+
+#include <pthread.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "config.h"
+#include "core.h"
+#include "request.h"
+
+TAILQ_HEAD(te_h1_conn_list, te_h1_conn);
+
+/* The fixed timeouts of a worker, as common timeouts of its base (one
+ * queue each instead of a heap entry per timer). */
+typedef struct te_timeouts {
+    const struct timeval *header;
+    const struct timeval *body;
+    const struct timeval *keepalive;
+    const struct timeval *send;
+    const struct timeval *linger;
+    const struct timeval *up_connect;
+    const struct timeval *up_send;
+    const struct timeval *up_read;
+    const struct timeval *up_idle;
+} te_timeouts;
+
+struct te_worker {
+    unsigned id;
+    te_config *cf; /* holds a reference */
+    struct event_base *base;
+
+    struct evconnlistener **listeners;
+    unsigned nlisteners;
+
+    struct event *wake;         /* activated by the main thread: drain */
+    struct event *drain_timer;  /* drain_timeout: close what remains */
+    struct event *accept_timer; /* resumes accepting after EMFILE */
+    int draining;
+
+    pthread_t thread;
+    int started;
+
+    te_pool *pools; /* one per backend, by te_backend.index */
+    unsigned *rr;   /* round-robin counters, by backend index:
+                       a shard's is at its first backend's */
+    te_reqid_gen ids;
+    te_timeouts tmo;
+
+    struct te_h1_conn_list conns;
+    unsigned nconns;
+};
+
+/* Builds a worker and binds its listeners (so a bad address fails at
+ * start-up). NULL on failure, logged with the address. */
+te_worker *te_worker_new(te_config *cf, unsigned id);
+
+int te_worker_start(te_worker *w);
+
+/* From any thread: stop accepting and drain (see worker.c). */
+void te_worker_drain(te_worker *w);
+
+void te_worker_join(te_worker *w);
+void te_worker_free(te_worker *w);
+
+/* The round-robin counter for a shard, bumped once per request. */
+unsigned te_worker_next_rr(te_worker *w, const te_shard *sh);
+
+/* Connection registry: the client side reports each one that ends, so
+ * a draining worker knows when it is done. */
+void te_worker_conn_added(te_worker *w);
+void te_worker_conn_removed(te_worker *w);
+
+#endif
