@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import traceback
+import weakref
 
 BUILDDIR = os.environ.get("TE_BUILDDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -79,13 +80,19 @@ def wait_port(port, proc, seconds=20.0):
 
 
 def pattern_sha256(n):
-    """SHA-256 of the shard-backend's size=N body (see its file comment)."""
-    block = bytes(((i * 7 + 13) & 0xFF) for i in range(65536))
+    """SHA-256 of the shard-backend's size=N body: byte i is
+    (i * 7 + 13 + (i >> 16)) & 0xff (see its file comment), so 64 KiB
+    block k is the base block rotated by k * 183 mod 256 (7 * 183 = 1
+    mod 256)."""
+    base = bytes(((j * 7 + 13) & 0xFF) for j in range(65536 + 256))
     h = hashlib.sha256()
+    k = 0
     while n > 0:
-        take = min(n, len(block))
-        h.update(block[:take])
+        take = min(n, 65536)
+        off = (k * 183) & 0xFF
+        h.update(base[off:off + take])
         n -= take
+        k += 1
     return h.hexdigest()
 
 
@@ -112,80 +119,88 @@ class Response:
         return "<Response %s %r>" % (self.status, self.body[:200])
 
 
-def read_response(sock, head_only=False, method="GET"):
+_leftover = weakref.WeakKeyDictionary()
+
+
+class _Reader:
+    """Buffered reads on a socket; bytes read past one response stay for
+    the next (pipelining)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = _leftover.pop(sock, b"")
+
+    def fill(self, n=65536):
+        chunk = self.sock.recv(n)
+        self.buf += chunk
+        return bool(chunk)
+
+    def take(self, n):
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def keep(self):
+        if self.buf:
+            _leftover[self.sock] = self.buf
+
+
+def read_response(sock, method="GET"):
     """Read one HTTP/1.1 response from sock (blocking, socket timeout
-    applies). Returns Response; status 0 when the peer closed first."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return Response(0, {}, buf, True)
-        buf += chunk
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers = {}
-    for line in lines[1:]:
-        k, v = line.split(":", 1)
-        headers[k.strip().lower()] = v.strip()
-    if 100 <= status < 200:
-        sock_rest = rest
-        r = read_response_from(sock, sock_rest, method)
-        return r
-    return finish_body(sock, status, headers, rest, method)
+    applies), skipping 1xx heads. Returns Response; status 0 when the
+    peer closed first."""
+    rd = _Reader(sock)
+    try:
+        while True:
+            while b"\r\n\r\n" not in rd.buf:
+                if not rd.fill():
+                    return Response(0, {}, rd.take(len(rd.buf)), True)
+            head, _ = rd.buf.split(b"\r\n\r\n", 1)
+            rd.take(len(head) + 4)
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ")[1])
+            headers = {}
+            for line in lines[1:]:
+                k, v = line.split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+            if not 100 <= status < 200:
+                return finish_body(rd, status, headers, method)
+    finally:
+        rd.keep()
 
 
-def read_response_from(sock, pending, method):
-    class Pre:
-        def __init__(self, s, data):
-            self.s, self.data = s, data
-
-        def recv(self, n):
-            if self.data:
-                d, self.data = self.data, b""
-                return d
-            return self.s.recv(n)
-    return read_response(Pre(sock, pending), method=method)
-
-
-def finish_body(sock, status, headers, rest, method):
-    body = rest
-    closed = False
+def finish_body(rd, status, headers, method):
     if method == "HEAD" or status in (204, 304):
         return Response(status, headers, b"", False)
     if "content-length" in headers:
         n = int(headers["content-length"])
-        while len(body) < n:
-            chunk = sock.recv(min(1 << 20, n - len(body)))
-            if not chunk:
-                closed = True
-                break
-            body += chunk
-        return Response(status, headers, body, closed)
+        while len(rd.buf) < n:
+            if not rd.fill(min(1 << 20, n - len(rd.buf))):
+                return Response(status, headers, rd.take(n), True)
+        return Response(status, headers, rd.take(n), False)
     if headers.get("transfer-encoding", "").lower() == "chunked":
-        out, data = b"", body
+        out = b""
         while True:
-            while b"\r\n" not in data:
-                chunk = sock.recv(65536)
-                if not chunk:
+            while b"\r\n" not in rd.buf:
+                if not rd.fill():
                     return Response(status, headers, out, True)
-                data += chunk
-            line, data = data.split(b"\r\n", 1)
+            line, _ = rd.buf.split(b"\r\n", 1)
             size = int(line.split(b";")[0], 16)
-            while len(data) < size + 2:
-                chunk = sock.recv(65536)
-                if not chunk:
+            while len(rd.buf) < len(line) + 2 + size + 2:
+                if not rd.fill():
                     return Response(status, headers, out, True)
-                data += chunk
+            rd.take(len(line) + 2)
             if size == 0:
+                while b"\r\n\r\n" not in b"\r\n" + rd.buf:
+                    if not rd.fill():
+                        return Response(status, headers, out, True)
+                trailer_end = (b"\r\n" + rd.buf).index(b"\r\n\r\n")
+                rd.take(trailer_end + 2)
                 return Response(status, headers, out, False)
-            out += data[:size]
-            data = data[size + 2:]
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return Response(status, headers, body, True)
-        body += chunk
+            out += rd.take(size)
+            rd.take(2)
+    while rd.fill():
+        pass
+    return Response(status, headers, rd.take(len(rd.buf)), True)
 
 
 class Process:

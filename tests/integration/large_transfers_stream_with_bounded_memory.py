@@ -51,7 +51,7 @@ def download(edge, size):
 
 def test():
     with Env() as env:
-        edge, eu, us = two_regions(env)
+        edge, eu, us = two_regions(env, "client_max_body_size 2g;\n")
         r, digest = upload(edge, SIZE)
         check(r.status == 200, "upload of %d MiB answered 200" % (SIZE >> 20))
         body = r.json()
