@@ -137,6 +137,18 @@ static void conn_reset_request(te_h1_conn *c)
     c->logged = 0;
 }
 
+/* How much input may wait unread: a whole head while one is read, then
+ * buffer_size while a body streams (backpressure toward the client). */
+static void conn_read_high(te_h1_conn *c, int head)
+{
+    const te_config *cf = c->w->cf;
+    size_t high = cf->buffer_size;
+
+    if (head)
+        high = TE_MAX(high, cf->max_header_size + 1);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, high);
+}
+
 /* Enter C_HEAD: the header timeout runs from the first byte. */
 static void conn_begin_head(te_h1_conn *c)
 {
@@ -313,6 +325,7 @@ static void conn_start_request(te_h1_conn *c)
 
     if (te_request_has_body(&c->req)) {
         c->state = C_BODY;
+        conn_read_high(c, 0);
         c->expect = c->h1.expect_continue && c->h1.version_minor == 1;
         bufferevent_set_timeouts(c->bev, w->tmo.body, w->tmo.send);
     } else {
@@ -421,6 +434,7 @@ static void conn_finish_request(te_h1_conn *c)
     }
 
     conn_reset_request(c);
+    conn_read_high(c, 1);
     c->state = C_IDLE;
     if (evbuffer_get_length(in) > 0) {
         event_active(&c->resume, EV_TIMEOUT, 0);
@@ -663,9 +677,8 @@ static te_h1_conn *conn_alloc(te_worker *w)
 static void conn_setup_bev(te_h1_conn *c)
 {
     const te_config *cf = c->w->cf;
-    size_t high = TE_MAX(cf->buffer_size, cf->max_header_size + 1);
 
-    bufferevent_setwatermark(c->bev, EV_READ, 0, high);
+    conn_read_high(c, 1);
     bufferevent_setwatermark(c->bev, EV_WRITE, cf->buffer_size / 2, 0);
     bufferevent_set_timeouts(c->bev, NULL, c->w->tmo.send);
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
@@ -724,10 +737,17 @@ void te_h1_conns_drain(te_worker *w)
     }
 }
 
+/* An abortive close (RST): what the kernel still holds for the client is
+ * dropped, so a cut-off response ends now rather than after the client
+ * has slowly read whatever was buffered. */
 void te_h1_conns_close(te_worker *w)
 {
+    struct linger rst = {1, 0};
     te_h1_conn *c;
 
-    while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+    while ((c = TAILQ_FIRST(&w->conns)) != NULL) {
+        setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &rst,
+                   sizeof(rst));
         conn_free(c);
+    }
 }

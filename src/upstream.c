@@ -126,13 +126,22 @@ static int new_socket(const te_backend *b)
     return fd;
 }
 
-static void setup_bev(te_worker *w, struct bufferevent *bev)
+/* How much response may wait unread: a whole head until it is parsed,
+ * then buffer_size (backpressure toward the backend). */
+static void set_read_high(te_worker *w, struct bufferevent *bev, int head)
 {
     const te_config *cf = w->cf;
-    size_t high = TE_MAX(cf->buffer_size, cf->max_header_size + 1);
+    size_t high = cf->buffer_size;
 
+    if (head)
+        high = TE_MAX(high, cf->max_header_size + 1);
     bufferevent_setwatermark(bev, EV_READ, 0, high);
-    bufferevent_setwatermark(bev, EV_WRITE, cf->buffer_size / 2, 0);
+}
+
+static void setup_bev(te_worker *w, struct bufferevent *bev)
+{
+    set_read_high(w, bev, 1);
+    bufferevent_setwatermark(bev, EV_WRITE, w->cf->buffer_size / 2, 0);
 }
 
 /* A new connection to b for leg p; NULL (logged) when it failed at once.
@@ -224,6 +233,8 @@ static void leg_attach(te_proxy *p, te_upconn *up)
 {
     p->up = up;
     up->proxy = p;
+    if (up->reused)
+        set_read_high(p->w, up->bev, 1);
     bufferevent_setcb(up->bev, leg_read_cb, leg_write_cb, leg_event_cb, up);
 }
 
@@ -380,6 +391,7 @@ static void leg_pass_head(te_proxy *p, size_t head_len)
     te_body_init(&p->body, mode, p->res.content_length, 0, out);
     evbuffer_drain(in, head_len);
     p->head_done = 1;
+    set_read_high(p->w, p->up->bev, 0);
     if (!p->body_done)
         leg_set_timeouts(p);
 }

@@ -126,7 +126,7 @@ static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
     te_log(TE_LOG_NOTICE, "drain timeout, closing connections=%u worker=%u",
            w->nconns, w->id);
     te_h1_conns_close(w);
-    event_base_loopbreak(w->base);
+    event_base_loopexit(w->base, NULL);
 }
 
 /* Runs on the worker's own thread, activated by te_worker_drain. */
@@ -146,7 +146,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     te_h1_conns_drain(w);
 
     if (w->nconns == 0) {
-        event_base_loopbreak(w->base);
+        event_base_loopexit(w->base, NULL);
         return;
     }
     evtimer_add(w->drain_timer, &tv);
@@ -285,5 +285,5 @@ void te_worker_conn_removed(te_worker *w)
 {
     w->nconns--;
     if (w->draining && w->nconns == 0)
-        event_base_loopbreak(w->base);
+        event_base_loopexit(w->base, NULL);
 }
