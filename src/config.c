@@ -10,6 +10,8 @@
  */
 #include "config.h"
 #include "log.h"
+#include "module.h"
+#include "tcs_store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,15 +39,21 @@
 #define MAX_BACKENDS    1024 /* per shard */
 #define MAX_WORKERS     256
 #define MAX_NAME        64 /* zone, region, shard, tenant id */
+#define TCS_MAX_CACHE   10000000 /* cached tenants per worker */
+#define TCS_MAX_PREFIX  64
 
 /* The name shown for te_config_parse(NULL, ...): such text has no
  * directory, so it may not include files (the fuzzer relies on this). */
 #define NO_FILE "<memory>"
 
 enum { CTX_MAIN = 1, CTX_REGION = 2, CTX_SHARD = 4 };
+/* The tenant context service's blocks: `redis ADDR { }`, `tcs { }`. */
+enum { CTX_REDIS = 0x100, CTX_TCS = 0x200 };
 #define CTX_ANY (CTX_MAIN | CTX_REGION | CTX_SHARD)
 
 enum { D_ONCE = 1, D_BLOCK = 2 };
+/* A block may follow, or not (`redis ADDR;`, `redis ADDR { }`). */
+enum { D_OPT_BLOCK = 0x100 };
 
 struct pos {
     const char *file; /* owned by parser.names */
@@ -109,7 +117,7 @@ struct directive {
     uint64_t max;
 };
 
-#define NDIRECTIVES_MAX 32
+#define NDIRECTIVES_MAX 64
 
 struct parser {
     te_config *cf;
@@ -130,8 +138,12 @@ struct parser {
     bool seen[NDIRECTIVES_MAX];
     struct pos seen_at[NDIRECTIVES_MAX];
     struct pos eof; /* end of the top file */
+    bool has_block; /* the directive being set opened a block */
 };
 
+static setter set_redis, set_password, set_tcs, set_tcs_store, set_tcs_file,
+    set_tcs_cache, set_tcs_prefix;
+static int parse_top_module(struct parser *p, struct tok *name);
 static setter set_include, set_workers, set_listen, set_log_level, set_name,
     set_domain, set_region, set_shard, set_backend, set_site, set_size,
     set_size64, set_count, set_duration;
@@ -172,8 +184,28 @@ static const struct directive directives[] = {
     DUR("upstream_read_timeout", upstream_read_timeout),
     COUNT("upstream_keepalive", upstream_keepalive, 0, 10000),
     DUR("upstream_keepalive_timeout", upstream_keepalive_timeout),
+    COUNT("upstream_max_fails", upstream_max_fails, 1, 1000),
+    DUR("upstream_fail_timeout", upstream_fail_timeout),
     SIZE("buffer_size", buffer_size, 4 * KIB, 16 * MIB),
     DUR("drain_timeout", drain_timeout),
+    /* tenant context service */
+    {"redis", CTX_MAIN, D_ONCE | D_OPT_BLOCK, 1, 1, set_redis, 0, 0, 0},
+    {"password", CTX_REDIS, D_ONCE, 1, 1, set_password, 0, 0, 0},
+    {"database", CTX_REDIS, D_ONCE, 1, 1, set_count, CFG(redis_database), 0,
+     INT_MAX},
+    {"timeout", CTX_REDIS, D_ONCE, 1, 1, set_duration, CFG(redis_timeout), 1,
+     UINT_MAX},
+    {"connect_timeout", CTX_REDIS, D_ONCE, 1, 1, set_duration,
+     CFG(redis_connect_timeout), 1, UINT_MAX},
+    {"heartbeat", CTX_REDIS, D_ONCE, 1, 1, set_duration, CFG(redis_heartbeat),
+     1, UINT_MAX},
+    {"tcs", CTX_MAIN, D_ONCE | D_BLOCK, 0, 0, set_tcs, 0, 0, 0},
+    {"store", CTX_TCS, D_ONCE, 1, 1, set_tcs_store, 0, 0, 0},
+    {"file", CTX_TCS, D_ONCE, 1, 1, set_tcs_file, 0, 0, 0},
+    {"cache", CTX_TCS, D_ONCE, 1, 5, set_tcs_cache, 0, 1, TCS_MAX_CACHE},
+    {"negative_ttl", CTX_TCS, D_ONCE, 1, 1, set_duration, CFG(tcs_negative_ttl),
+     0, UINT_MAX},
+    {"prefix", CTX_TCS, D_ONCE, 1, 1, set_tcs_prefix, 0, 0, 0},
 };
 
 #define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
@@ -1065,6 +1097,167 @@ static int set_site(struct parser *p, const struct directive *d, struct tok *a,
     return 0;
 }
 
+/* ---- the tenant context service: redis and tcs ---- */
+
+static char *join_path(const char *from, const char *path);
+
+/* redis ADDR [{ password; database; timeout; connect_timeout;
+ * heartbeat; }]: a numeric address only, since hiredis resolves names
+ * with a blocking call on the worker's loop. */
+static int set_redis(struct parser *p, const struct directive *d,
+                     struct tok *a, unsigned n)
+{
+    char host[INET6_ADDRSTRLEN];
+    struct sockaddr_storage ss;
+    te_config *cf = p->cf;
+    bool block = p->has_block;
+    const void *ip;
+    socklen_t sl;
+
+    (void)d;
+    (void)n;
+    if (addr_arg(p, a, &ss, &sl) < 0)
+        return -1;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+        ip = &sin->sin_addr;
+        cf->redis_port = ntohs(sin->sin_port);
+    } else {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+        ip = &sin6->sin6_addr;
+        cf->redis_port = ntohs(sin6->sin6_port);
+    }
+    if (inet_ntop(ss.ss_family, ip, host, sizeof(host)) == NULL ||
+        (cf->redis_host = strdup(host)) == NULL)
+        return oom(p, &a->at);
+    cf->redis_name = a->s;
+    a->s = NULL;
+
+    if (block)
+        return parse_stmts(p, CTX_REDIS, true);
+    return 0;
+}
+
+static int set_password(struct parser *p, const struct directive *d,
+                        struct tok *a, unsigned n)
+{
+    (void)d;
+    (void)n;
+    if (a->len == 0)
+        return fail(p, &a->at, "empty redis password");
+    p->cf->redis_password = a->s;
+    a->s = NULL;
+    return 0;
+}
+
+static int set_tcs(struct parser *p, const struct directive *d, struct tok *a,
+                   unsigned n)
+{
+    (void)d;
+    (void)a;
+    (void)n;
+    return parse_stmts(p, CTX_TCS, true);
+}
+
+static int set_tcs_store(struct parser *p, const struct directive *d,
+                         struct tok *a, unsigned n)
+{
+    (void)d;
+    (void)n;
+    if (strcmp(a->s, "static") == 0)
+        p->cf->tcs_store = TE_TCS_STORE_STATIC;
+    else if (strcmp(a->s, "file") == 0)
+        p->cf->tcs_store = TE_TCS_STORE_FILE;
+    else if (strcmp(a->s, "redis") == 0)
+        p->cf->tcs_store = TE_TCS_STORE_REDIS;
+    else
+        return fail(p, &a->at,
+                    "invalid store \"%s\": expected static, file or redis",
+                    a->s);
+    return 0;
+}
+
+/* file PATH: relative to the file that names it, like include; read and
+ * checked once the whole configuration is known (finish_tcs). */
+static int set_tcs_file(struct parser *p, const struct directive *d,
+                        struct tok *a, unsigned n)
+{
+    (void)d;
+    (void)n;
+    if (p->no_include)
+        return fail(p, &a->at, "file is not allowed in unnamed text");
+    if (a->len == 0)
+        return fail(p, &a->at, "empty tenants file path");
+    p->cf->tcs_file = join_path(p->src->name, a->s);
+    if (p->cf->tcs_file == NULL && errno == ENAMETOOLONG)
+        return fail(p, &a->at, "tenants file path too long");
+    if (p->cf->tcs_file == NULL)
+        return oom(p, &a->at);
+    return 0;
+}
+
+static int duration_arg(struct parser *p, const struct tok *a,
+                        const char *what, unsigned *out)
+{
+    if (te_parse_duration(a->s, a->len, out) < 0)
+        return fail(p, &a->at, "invalid duration \"%s\" in \"%s\"", a->s,
+                    what);
+    return 0;
+}
+
+/* cache N [ttl D] [stale D], as DESIGN.md writes it on one line. */
+static int set_tcs_cache(struct parser *p, const struct directive *d,
+                         struct tok *a, unsigned n)
+{
+    static const char *const keys[] = {"ttl", "stale"};
+    struct tok *vals[2] = {NULL, NULL};
+    te_config *cf = p->cf;
+    uint64_t v;
+
+    if (parse_u64(a->s, a->len, &v) < 0)
+        return fail(p, &a->at, "invalid number \"%s\" in \"%s\"", a->s,
+                    d->name);
+    if (v < d->min || v > d->max)
+        return fail(p, &a->at, "\"%s\" must be between %llu and %llu", d->name,
+                    (unsigned long long)d->min, (unsigned long long)d->max);
+    if (key_values(p, "cache", a, n, keys, vals, 2) < 0)
+        return -1;
+    if (vals[0] != NULL && duration_arg(p, vals[0], "ttl", &cf->tcs_ttl) < 0)
+        return -1;
+    if (vals[1] != NULL &&
+        duration_arg(p, vals[1], "stale", &cf->tcs_stale) < 0)
+        return -1;
+    cf->tcs_cache = (size_t)v;
+    return 0;
+}
+
+/* The prefix goes into every key and channel name: a plain word. */
+static int set_tcs_prefix(struct parser *p, const struct directive *d,
+                          struct tok *a, unsigned n)
+{
+    size_t i;
+
+    (void)d;
+    (void)n;
+    if (a->len == 0 || a->len > TCS_MAX_PREFIX)
+        return fail(p, &a->at, "invalid prefix \"%s\": 1..%d bytes", a->s,
+                    TCS_MAX_PREFIX);
+    for (i = 0; i < a->len; i++) {
+        char c = a->s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == ':' || c == '.' || c == '_' ||
+              c == '-'))
+            return fail(p, &a->at,
+                        "invalid prefix \"%s\": only [A-Za-z0-9:._-]", a->s);
+    }
+    p->cf->tcs_prefix = a->s;
+    a->s = NULL;
+    return 0;
+}
+
 /* ---- files ---- */
 
 /* Reads the regular file at path, at most MAX_FILE_BYTES of it, into a new
@@ -1257,6 +1450,10 @@ static const struct directive *find_directive(const char *name)
 
 static const char *ctx_name(unsigned ctx)
 {
+    if (ctx == CTX_REDIS)
+        return "inside \"redis\"";
+    if (ctx == CTX_TCS)
+        return "inside \"tcs\"";
     if (ctx == CTX_SHARD)
         return "inside \"shard\"";
     if (ctx == CTX_REGION)
@@ -1275,6 +1472,8 @@ static int parse_directive(struct parser *p, struct tok *name)
     int rc = -1;
 
     d = find_directive(name->s);
+    if (d == NULL && p->ctx == CTX_MAIN)
+        return parse_top_module(p, name);
     if (d == NULL) {
         fail(p, &name->at, "unknown directive \"%s\"", name->s);
         goto out;
@@ -1315,7 +1514,7 @@ static int parse_directive(struct parser *p, struct tok *name)
         fail(p, &name->at, "too few arguments for \"%s\"", d->name);
         goto out;
     }
-    if (t.type == T_LBRACE && !(d->flags & D_BLOCK)) {
+    if (t.type == T_LBRACE && !(d->flags & (D_BLOCK | D_OPT_BLOCK))) {
         fail(p, &t.at, "directive \"%s\" takes no block", d->name);
         goto out;
     }
@@ -1326,6 +1525,7 @@ static int parse_directive(struct parser *p, struct tok *name)
 
     p->seen[idx] = true;
     p->seen_at[idx] = name->at;
+    p->has_block = t.type == T_LBRACE;
     rc = d->set(p, d, a, n);
 
 out:
@@ -1375,6 +1575,310 @@ static int parse_stmts(struct parser *p, unsigned ctx, bool in_block)
     return rc;
 }
 
+/* ---- module directives (tenantedge/module.h) ---- */
+
+/* Words a module directive may take; core directives keep MAX_ARGS. */
+#define MAX_WORDS 64
+
+/* What a module's setter or finish_conf gets: the directive's tokens for
+ * error positions, or a fixed position when there is none. */
+struct te_conf_ctx {
+    struct parser *p;
+    const struct tok *name; /* NULL in finish_conf */
+    const struct tok *args;
+    unsigned nargs;
+    struct pos at;
+    const te_directive *block; /* te_conf_enter_block */
+    te_mod_entry *block_me;
+    bool entered;
+};
+
+int te_conf_error(te_conf_ctx *cx, unsigned argi, const char *fmt, ...)
+{
+    const struct pos *at = &cx->at;
+    char msg[512];
+    va_list ap;
+
+    if (cx->name != NULL)
+        at = argi == 0 || argi > cx->nargs ? &cx->name->at
+                                           : &cx->args[argi - 1].at;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return fail(cx->p, at, "%s", msg);
+}
+
+/* The directive's name for messages. */
+static const char *cx_name(const te_conf_ctx *cx)
+{
+    return cx->name != NULL ? cx->name->s : "module";
+}
+
+int te_conf_size(te_conf_ctx *cx, unsigned argi, const char *s,
+                 uint64_t *out)
+{
+    if (te_parse_size(s, strlen(s), out) < 0)
+        return te_conf_error(cx, argi, "invalid size \"%s\" in \"%s\"", s,
+                             cx_name(cx));
+    return 0;
+}
+
+int te_conf_duration(te_conf_ctx *cx, unsigned argi, const char *s,
+                     unsigned *out_ms)
+{
+    if (te_parse_duration(s, strlen(s), out_ms) < 0)
+        return te_conf_error(cx, argi, "invalid duration \"%s\" in \"%s\"",
+                             s, cx_name(cx));
+    return 0;
+}
+
+int te_conf_uint(te_conf_ctx *cx, unsigned argi, const char *s,
+                 unsigned min, unsigned max, unsigned *out)
+{
+    uint64_t v;
+
+    if (parse_u64(s, strlen(s), &v) < 0)
+        return te_conf_error(cx, argi, "invalid number \"%s\" in \"%s\"", s,
+                             cx_name(cx));
+    if (v < min || v > max)
+        return te_conf_error(cx, argi, "\"%s\" must be between %u and %u",
+                             cx_name(cx), min, max);
+    *out = (unsigned)v;
+    return 0;
+}
+
+const char *te_conf_strdup(te_conf_ctx *cx, const char *s)
+{
+    return te_chainconf_keep(cx->p->cf->chain, strdup(s));
+}
+
+/* "dir/" of the file being read ("./" when it names none); NULL for
+ * unnamed text, which may not name files. */
+const char *te_conf_dir(te_conf_ctx *cx)
+{
+    const char *name = cx->p->src->name, *slash;
+
+    if (cx->p->no_include)
+        return NULL;
+    slash = strrchr(name, '/');
+    if (slash == NULL)
+        return "./";
+    return te_chainconf_keep(cx->p->cf->chain,
+                             strndup(name, (size_t)(slash - name) + 1));
+}
+
+int te_conf_shard_region(te_conf_ctx *cx, const char *shard,
+                         const char **region)
+{
+    const te_shard *sh = ns_get(&cx->p->shards, shard);
+
+    if (sh == NULL)
+        return 0;
+    if (region != NULL)
+        *region = sh->region->name;
+    return 1;
+}
+
+void te_conf_enter_block(te_conf_ctx *cx, te_mod_entry *me,
+                         const te_directive *table)
+{
+    cx->entered = true;
+    cx->block = table;
+    cx->block_me = me;
+}
+
+void te_conf_where_arg(te_conf_ctx *cx, unsigned argi, te_conf_where *w)
+{
+    const struct pos *at = &cx->at;
+
+    if (cx->name != NULL)
+        at = argi == 0 || argi > cx->nargs ? &cx->name->at
+                                           : &cx->args[argi - 1].at;
+    *w = (te_conf_where){at->file, at->line, at->col};
+}
+
+void te_conf_at(te_conf_ctx *cx, const te_conf_where *w)
+{
+    cx->name = NULL;
+    cx->at = (struct pos){w->file, w->line, w->col};
+}
+
+int te_config_core_directive(const char *name)
+{
+    return find_directive(name) != NULL;
+}
+
+static const te_directive *mod_find(const te_directive *t, const char *name)
+{
+    for (; t != NULL && t->name != NULL; t++)
+        if (strcmp(t->name, name) == 0)
+            return t;
+    return NULL;
+}
+
+static int parse_mod_stmts(struct parser *p, te_mod_entry *me,
+                           const te_directive *table, void *mconf);
+
+/* Reads the block the directive opened with the table its setter chose
+ * (te_conf_enter_block) or its own, for that module's conf. */
+static int parse_mod_block(struct parser *p, const te_conf_ctx *cx,
+                           const te_directive *d, te_mod_entry *me,
+                           void *mconf)
+{
+    const struct tok *name = cx->name;
+
+    if (cx->entered) {
+        me = cx->block_me;
+        if (me != NULL && te_mod_entry_conf(me, &mconf) < 0)
+            return oom(p, &name->at);
+        return parse_mod_stmts(p, me, cx->block, mconf);
+    }
+    return parse_mod_stmts(p, me, d->block, mconf);
+}
+
+/* One directive of a te_directive table (module me, or the core's when
+ * NULL), its name already read into name (freed here): its words, the
+ * arity and block checks, the setter, then its block if any. */
+static int parse_mod_directive(struct parser *p, te_mod_entry *me,
+                               const te_directive *d, void *mconf,
+                               struct tok *name)
+{
+    bool block = (d->flags & TE_DIR_BLOCK) != 0;
+    unsigned max = d->max_args, n = 0, i;
+    const char *argv[MAX_WORDS + 2];
+    struct tok a[MAX_WORDS], t;
+    te_conf_ctx cx;
+    int rc = -1;
+
+    if (max > MAX_WORDS)
+        max = MAX_WORDS;
+    /* Bounded: at most MAX_WORDS + 1 tokens. */
+    for (;;) {
+        if (lex(p, &t) < 0)
+            goto out;
+        if (t.type != T_WORD)
+            break;
+        if (n == max) {
+            free(t.s);
+            fail(p, &t.at, "too many arguments for \"%s\" (missing \";\"?)",
+                 d->name);
+            goto out;
+        }
+        a[n++] = t;
+    }
+
+    if (t.type == T_EOF || t.type == T_RBRACE) {
+        fail(p, &t.at, "unexpected %s, expecting \"%s\"",
+             t.type == T_EOF ? "end of file" : "\"}\"", block ? "{" : ";");
+        goto out;
+    }
+    if (n < d->min_args) {
+        fail(p, &name->at, "too few arguments for \"%s\"", d->name);
+        goto out;
+    }
+    if (t.type == T_LBRACE && !block) {
+        fail(p, &t.at, "directive \"%s\" takes no block", d->name);
+        goto out;
+    }
+    if (t.type == T_SEMI && block) {
+        fail(p, &t.at, "directive \"%s\" needs a block", d->name);
+        goto out;
+    }
+
+    if (me != NULL && !me->placed) {
+        me->where = (te_conf_where){name->at.file, name->at.line,
+                                    name->at.col};
+        me->placed = true;
+    }
+    cx = (te_conf_ctx){.p = p, .name = name, .args = a, .nargs = n,
+                       .at = name->at};
+    argv[0] = name->s;
+    for (i = 0; i < n; i++)
+        argv[i + 1] = a[i].s;
+    argv[n + 1] = NULL;
+
+    rc = d->set != NULL ? d->set(&cx, mconf, n + 1, argv) : 0;
+    if (rc < 0 && !p->failed)
+        fail(p, &name->at, "invalid \"%s\"", d->name);
+    if (rc == 0 && block)
+        rc = parse_mod_block(p, &cx, d, me, mconf);
+
+out:
+    for (i = 0; i < n; i++)
+        free(a[i].s);
+    free(name->s);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The statements of a module block, up to its "}". Bounded: every pass
+ * consumes at least one token of the input. */
+static int parse_mod_stmts(struct parser *p, te_mod_entry *me,
+                           const te_directive *table, void *mconf)
+{
+    const te_directive *d;
+    struct tok t;
+
+    for (;;) {
+        if (lex(p, &t) < 0)
+            return -1;
+        if (t.type == T_EOF)
+            return fail(p, &t.at, "unexpected end of file, expecting \"}\"");
+        if (t.type == T_RBRACE)
+            return 0;
+        if (t.type != T_WORD)
+            return fail(p, &t.at, "unexpected \"%s\"",
+                        t.type == T_SEMI ? ";" : "{");
+        d = mod_find(table, t.s);
+        if (d == NULL) {
+            fail(p, &t.at, "unknown directive \"%s\" in module \"%s\"", t.s,
+                 me != NULL ? me->m->name : "core");
+            free(t.s);
+            return -1;
+        }
+        if (parse_mod_directive(p, me, d, mconf, &t) < 0)
+            return -1;
+    }
+}
+
+/* A top-level word that is none of the core table's: a directive of the
+ * chain (chain, module, load_module, product, internal_headers) or a
+ * module's TE_DIR_TOP one. Consumes name. */
+static int parse_top_module(struct parser *p, struct tok *name)
+{
+    te_chainconf *cc = p->cf->chain;
+    const te_directive *d;
+    te_mod_entry *me = NULL;
+    void *mconf = cc;
+
+    d = mod_find(te_chainconf_directives, name->s);
+    if (d == NULL) {
+        d = te_chainconf_top(cc, name->s, &me);
+        if (d != NULL && te_mod_entry_conf(me, &mconf) < 0) {
+            free(name->s);
+            return oom(p, &name->at);
+        }
+    }
+    if (d == NULL) {
+        fail(p, &name->at, "unknown directive \"%s\"", name->s);
+        free(name->s);
+        return -1;
+    }
+    return parse_mod_directive(p, me, d, mconf, name);
+}
+
+/* Once everything is read: the chain's modules finish their confs. */
+static int finish_modules(struct parser *p)
+{
+    te_conf_ctx cx = {.p = p, .at = p->eof};
+
+    if (te_chainconf_finish(p->cf->chain, &cx, p->cf) < 0) {
+        if (!p->failed)
+            fail(p, &p->eof, "module configuration failed");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the snapshot ---- */
 
 static te_config *config_new(void)
@@ -1383,6 +1887,11 @@ static te_config *config_new(void)
 
     if (cf == NULL)
         return NULL;
+    cf->chain = te_chainconf_new();
+    if (cf->chain == NULL) {
+        free(cf);
+        return NULL;
+    }
     cf->refs = 1;
     cf->workers = 1;
     cf->log_level = TE_LOG_INFO;
@@ -1399,8 +1908,18 @@ static te_config *config_new(void)
     cf->upstream_read_timeout = 60 * 1000;
     cf->upstream_keepalive = 32;
     cf->upstream_keepalive_timeout = 60 * 1000;
+    cf->upstream_max_fails = 3;
+    cf->upstream_fail_timeout = 10 * 1000;
     cf->buffer_size = 64 * KIB;
     cf->drain_timeout = 10 * 1000;
+    cf->redis_timeout = 500;
+    cf->redis_connect_timeout = 1000;
+    cf->redis_heartbeat = 1000;
+    cf->tcs_store = TE_TCS_STORE_STATIC;
+    cf->tcs_cache = 100000;
+    cf->tcs_ttl = 30 * 1000;
+    cf->tcs_stale = 10 * 60 * 1000;
+    cf->tcs_negative_ttl = 5 * 1000;
     return cf;
 }
 
@@ -1442,6 +1961,13 @@ static void config_free(te_config *cf)
     free(cf->zone);
     free(cf->domain);
     free(cf->path);
+    free(cf->redis_name);
+    free(cf->redis_host);
+    free(cf->redis_password);
+    free(cf->tcs_file);
+    free(cf->tcs_file_text);
+    free(cf->tcs_prefix);
+    te_chainconf_free(cf->chain);
     free(cf);
 }
 
@@ -1483,6 +2009,34 @@ static int index_backends(struct parser *p)
     return 0;
 }
 
+/* The store's needs, once every directive is known; the tenants file is
+ * read and checked here so that `tenantedge -t` names a bad one. */
+static int finish_tcs(struct parser *p)
+{
+    const struct pos *store_at = &p->seen_at[find_directive("store") -
+                                             directives];
+    const struct pos *file_at = &p->seen_at[find_directive("file") -
+                                            directives];
+    te_config *cf = p->cf;
+    char why[512];
+
+    if (cf->tcs_prefix == NULL && (cf->tcs_prefix = strdup("tcs:")) == NULL)
+        return oom(p, &p->eof);
+
+    if (cf->tcs_store == TE_TCS_STORE_REDIS && cf->redis_host == NULL)
+        return fail(p, store_at, "\"store redis\" needs a \"redis\" directive");
+    if (cf->tcs_store == TE_TCS_STORE_FILE && cf->tcs_file == NULL)
+        return fail(p, store_at, "\"store file\" needs a \"file\" directive");
+    if (cf->tcs_store != TE_TCS_STORE_FILE && cf->tcs_file != NULL)
+        return fail(p, file_at, "\"file\" is only used with \"store file\"");
+
+    if (cf->tcs_store == TE_TCS_STORE_FILE &&
+        te_tcs_file_load(cf->tcs_file, &cf->tcs_file_text, &cf->tcs_file_len,
+                         why, sizeof(why)) < 0)
+        return fail(p, file_at, "tenants file \"%s\": %s", cf->tcs_file, why);
+    return 0;
+}
+
 /* Rules over the whole configuration, then the lookup structures. */
 static int finish(struct parser *p)
 {
@@ -1514,7 +2068,7 @@ static int finish(struct parser *p)
                     cf->max_request_line, cf->max_header_size);
     }
 
-    if (index_backends(p) < 0)
+    if (finish_tcs(p) < 0 || index_backends(p) < 0 || finish_modules(p) < 0)
         return -1;
     if (cf->nsites > 1)
         qsort(cf->sites, cf->nsites, sizeof(*cf->sites), cmp_site);

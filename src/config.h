@@ -15,6 +15,7 @@
 
 typedef struct te_region te_region;
 typedef struct te_shard te_shard;
+struct te_chainconf;
 
 typedef struct te_backend {
     char *name;                 /* "127.0.0.1:9101" as written */
@@ -91,7 +92,41 @@ typedef struct te_config {
 
     size_t buffer_size;         /* per-direction high watermark, 64k */
     unsigned drain_timeout;     /* on SIGTERM, 10s */
+
+    /* ---- tenant context service: `redis` and `tcs` (src/tcs.c) ---- */
+    char *redis_name;           /* "127.0.0.1:6379" as written, or NULL */
+    char *redis_host;           /* numeric address, no brackets */
+    unsigned redis_port;
+    char *redis_password;       /* NULL: no AUTH */
+    unsigned redis_database;    /* 0 */
+    unsigned redis_timeout;     /* per command, 500ms */
+    unsigned redis_connect_timeout; /* connect and handshake, 1s */
+    unsigned redis_heartbeat;   /* pub/sub liveness period, 1s */
+    int tcs_store;              /* enum te_tcs_store, static */
+    char *tcs_file;             /* store file: path, from the config dir */
+    char *tcs_file_text;        /* its bytes, checked at load */
+    size_t tcs_file_len;
+    size_t tcs_cache;           /* entries per worker, 100000 */
+    unsigned tcs_ttl;           /* fresh, 30s */
+    unsigned tcs_stale;         /* then served while refreshing, 10m */
+    unsigned tcs_negative_ttl;  /* unknown sites remembered, 5s */
+    char *tcs_prefix;           /* Redis key and channel prefix, "tcs:" */
+
+    /* ---- the module chain: chain, module, load_module, product,
+     * internal_headers (src/module.c) ---- */
+    struct te_chainconf *chain;
+
+    /* ---- passive health of backends, per worker (src/upstream.c) ---- */
+    unsigned upstream_max_fails;    /* failures in a row: down, 3 */
+    unsigned upstream_fail_timeout; /* first down period, 10s */
 } te_config;
+
+/* Where tenant contexts come from: `tcs { store ...; }`. */
+enum te_tcs_store {
+    TE_TCS_STORE_STATIC = 0, /* the `site` lines */
+    TE_TCS_STORE_FILE,       /* a JSON file of tenant records */
+    TE_TCS_STORE_REDIS       /* Redis, cached per worker */
+};
 
 /*
  * Load and validate the file at path (and its includes). On error returns

@@ -6,11 +6,15 @@
  * all pipelining needs. A request whose head or body framing is wrong is
  * answered here and the connection closes: nothing of it reaches a
  * backend, and nothing after it is read as a request. Everything else
- * goes through routing to an upstream leg (upstream.c), which calls back
- * through conn_ops.
+ * goes through the module chain (chain.c), which answers it, or routes
+ * it to an upstream leg (upstream.c) that calls back through conn_ops.
+ * While a module waits (a Redis lookup), the connection reads nothing
+ * more of the client's; if the client goes away meanwhile, the request
+ * ends there and its cleanups withdraw the module's work.
  *
  * The connection, its field arrays and its request state are one
- * allocation, reused across keep-alive requests.
+ * allocation, reused across keep-alive requests; the request's module
+ * memory is an arena kept with it.
  */
 #include "http1_conn.h"
 
@@ -28,12 +32,13 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "arena.h"
 #include "body.h"
+#include "chain.h"
 #include "http1_head.h"
 #include "http1_parser.h"
 #include "log.h"
 #include "request.h"
-#include "route.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -43,6 +48,7 @@
 enum conn_state {
     C_IDLE,   /* between requests, nothing buffered */
     C_HEAD,   /* reading a head (header timeout runs) */
+    C_CHAIN,  /* a module suspended the request; input waits */
     C_BODY,   /* request routed, its body still coming */
     C_WAIT,   /* body complete, the response pending or going out */
     C_FLUSH,  /* last bytes going out, then shut down */
@@ -71,6 +77,7 @@ struct te_h1_conn {
     te_request req;
     te_body body;
     te_proxy proxy;
+    te_arena arena; /* the request's module memory */
 
     char *head; /* head_inline, or head_heap when big */
     char *head_heap;
@@ -84,6 +91,7 @@ struct te_h1_conn {
 
 static void conn_read_head(te_h1_conn *c);
 static void conn_close_after_flush(te_h1_conn *c);
+static void conn_finish_request(te_h1_conn *c);
 
 /* -------------------------------------------------------- lifecycle -- */
 
@@ -96,8 +104,10 @@ static void conn_log(te_h1_conn *c)
     c->logged = 1;
     if (c->req.status == 0)
         c->req.status = 499; /* the client left before an answer */
+    te_chain_log(&c->req);
     event_base_gettimeofday_cached(c->w->base, &now);
-    te_request_log(&c->req, &now);
+    te_request_access_log(&c->req, &now);
+    te_request_end(&c->req);
 }
 
 static void conn_free(te_h1_conn *c)
@@ -110,6 +120,7 @@ static void conn_free(te_h1_conn *c)
     event_del(&c->resume);
     bufferevent_free(c->bev);
     TAILQ_REMOVE(&w->conns, c, link);
+    te_arena_free(&c->arena);
     free(c->head_heap);
     free(c);
     te_worker_conn_removed(w);
@@ -221,8 +232,9 @@ static void conn_respond_error(te_h1_conn *c, int status)
 
 static void conn_body_failed(te_h1_conn *c)
 {
-    te_log(TE_LOG_INFO, "refused request body status=%d req=%s site=%s",
-           c->body.status, c->req.id, c->req.site ? c->req.site->name : "-");
+    te_log(TE_LOG_INFO, "refused request body status=%d req=%s tenant=%s",
+           c->body.status, c->req.id,
+           c->req.tenant_id ? c->req.tenant_id : "-");
     te_proxy_abort(&c->proxy);
     if (!c->head_sent) {
         conn_respond_error(c, c->body.status);
@@ -277,8 +289,8 @@ static void conn_fill_request(te_h1_conn *c)
     te_request_set_id(r, &c->w->ids);
 }
 
-/* Route the request and check what can be checked before a backend is
- * involved; 0 when it may go on, else the status to answer. */
+/* Check what the protocol alone can check, before any module or backend
+ * sees the request; 0 when it may go on, else the status to answer. */
 static int conn_admit(te_h1_conn *c)
 {
     const te_config *cf = c->w->cf;
@@ -287,8 +299,6 @@ static int conn_admit(te_h1_conn *c)
 
     if (c->h1.method_id == TE_H1_CONNECT)
         return 501;
-    if (te_route_site(cf, r) != TE_OK)
-        return 404;
     if (r->has_content_length && r->content_length > cf->max_body_size)
         return 413;
 
@@ -307,6 +317,94 @@ static int conn_admit(te_h1_conn *c)
     return 0;
 }
 
+/* A module answered (te_respond): the answer goes out, and the
+ * connection stays open when nothing of the request is left unread. */
+static void conn_answer(te_h1_conn *c)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    te_request *r = &c->req;
+    int keep = c->keep_alive && !te_request_has_body(r) && !c->w->draining;
+    unsigned flags = 0;
+
+    te_chain_response(r);
+    if (!keep)
+        flags |= TE_H1_HEAD_CLOSE;
+    else if (c->h1.version_minor == 0)
+        flags |= TE_H1_HEAD_KEEP_ALIVE;
+    c->keep_alive = keep;
+    c->head_sent = 1;
+    r->status = r->answer_status;
+    r->bytes_out +=
+        te_h1_write_answer(out, r, flags, r->method_id == TE_H1_HEAD);
+
+    /* an unread body makes the close linger (conn_close_after_flush) */
+    c->state = te_request_has_body(r) ? C_BODY : C_WAIT;
+    if (!keep) {
+        conn_log(c);
+        conn_close_after_flush(c);
+        return;
+    }
+    conn_finish_request(c);
+}
+
+/* The chain let the request through: on to the shard it chose. */
+static void conn_forward(te_h1_conn *c)
+{
+    te_worker *w = c->w;
+    te_request *r = &c->req;
+
+    if (r->broken || r->shard == NULL) {
+        if (r->broken)
+            te_request_log(r, TE_MLOG_ERROR,
+                           "out of memory preparing the request");
+        te_respond_error(r, r->broken ? 503 : 404,
+                         r->broken ? "service unavailable" : "no route");
+        conn_answer(c);
+        return;
+    }
+
+    if (te_request_has_body(r)) {
+        c->state = C_BODY;
+        conn_read_high(c, 0);
+        c->expect = c->h1.expect_continue && c->h1.version_minor == 1;
+        bufferevent_set_timeouts(c->bev, w->tmo.body, w->tmo.send);
+    } else {
+        c->state = C_WAIT;
+    }
+
+    if (te_proxy_start(&c->proxy, r) != TE_OK) {
+        conn_respond_error(c, c->proxy.fail_status);
+        return;
+    }
+    conn_pump_body(c);
+}
+
+/* Where a run of the chain leaves the request (see te_chain_run). */
+static void conn_after_chain(te_h1_conn *c, te_status rc)
+{
+    if (rc == TE_AGAIN) {
+        c->state = C_CHAIN; /* req_wake comes, or the client leaves */
+        return;
+    }
+    if (rc == TE_DONE)
+        conn_answer(c);
+    else
+        conn_forward(c);
+}
+
+/* te_request_resume came: go on from the event loop, not from inside
+ * the module's callback. */
+static void req_wake(void *ctx)
+{
+    te_h1_conn *c = ctx;
+
+    event_active(&c->resume, EV_TIMEOUT, 0);
+}
+
+static const te_request_ops req_ops = {
+    .wake = req_wake,
+};
+
 static void conn_start_request(te_h1_conn *c)
 {
     te_worker *w = c->w;
@@ -318,25 +416,18 @@ static void conn_start_request(te_h1_conn *c)
     c->keep_alive = c->h1.keep_alive && !w->draining;
 
     status = conn_admit(c);
+    if (status == 0 && te_request_begin(&c->req) < 0) {
+        te_log(TE_LOG_ERROR, "out of memory starting a request req=%s",
+               c->req.id);
+        status = 503;
+    }
     if (status != 0) {
         conn_respond_error(c, status);
         return;
     }
 
-    if (te_request_has_body(&c->req)) {
-        c->state = C_BODY;
-        conn_read_high(c, 0);
-        c->expect = c->h1.expect_continue && c->h1.version_minor == 1;
-        bufferevent_set_timeouts(c->bev, w->tmo.body, w->tmo.send);
-    } else {
-        c->state = C_WAIT;
-    }
-
-    if (te_proxy_start(&c->proxy, &c->req) != TE_OK) {
-        conn_respond_error(c, c->proxy.fail_status);
-        return;
-    }
-    conn_pump_body(c);
+    c->state = C_CHAIN;
+    conn_after_chain(c, te_chain_run(&c->req));
 }
 
 /* ------------------------------------------------------------- head -- */
@@ -481,6 +572,7 @@ static struct evbuffer *ops_head(void *ctx, const te_h1_response *res,
     c->expect = 0;
     c->head_sent = 1;
     c->req.status = res->status;
+    te_chain_response(&c->req);
     c->req.bytes_out += te_h1_head_response(bufferevent_get_output(c->bev), res,
                                             &c->req, flags);
     return bufferevent_get_output(c->bev);
@@ -561,6 +653,13 @@ static void conn_eof(te_h1_conn *c)
         te_log(TE_LOG_INFO, "client closed during the body req=%s", c->req.id);
         conn_free(c);
         break;
+    case C_CHAIN:
+        /* like nginx's 499: nobody is left to answer; the request's
+         * cleanups withdraw the module's work */
+        te_request_log(&c->req, TE_MLOG_INFO,
+                       "client closed while the request waited");
+        conn_free(c);
+        break;
     case C_LINGER:
         conn_free(c);
         break;
@@ -634,6 +733,10 @@ static void conn_resume_cb(evutil_socket_t fd, short what, void *arg)
         conn_free(c);
         return;
     }
+    if (c->state == C_CHAIN) {
+        conn_after_chain(c, te_chain_run(&c->req));
+        return;
+    }
     if (c->state == C_IDLE)
         conn_read_head(c);
 }
@@ -669,7 +772,12 @@ static te_h1_conn *conn_alloc(te_worker *w)
     c->head = c->head_inline;
     c->head_cap = sizeof(c->head_inline);
     c->fields = c->field_store;
+    te_arena_init(&c->arena);
     c->req.client_addr = c->addr;
+    c->req.arena = &c->arena;
+    c->req.w = w;
+    c->req.ops = &req_ops;
+    c->req.ops_ctx = c;
     te_proxy_init(&c->proxy, w, c->field_store + nf, nf, &conn_ops, c);
     return c;
 }

@@ -19,11 +19,15 @@ static int name_is(const te_h1_field *f, const char *name)
            strncasecmp(f->name, name, f->name_len) == 0;
 }
 
+/* Internal headers (X-Tenant-*, ...) and the fields a module removed
+ * never pass, whatever else the chain did. */
 static int request_field_kept(const te_request *r, const te_h1_field *f)
 {
     for (size_t i = 0; i < sizeof(request_own) / sizeof(request_own[0]); i++)
         if (name_is(f, request_own[i]))
             return 0;
+    if (te_request_field_dropped(r, f->name, f->name_len))
+        return 0;
     return !te_h1_is_hop_by_hop(r->fields, r->nfields, f);
 }
 
@@ -34,6 +38,13 @@ static void add_field(struct evbuffer *out, const char *name, size_t nlen,
     evbuffer_add(out, ": ", 2);
     evbuffer_add(out, value, vlen);
     evbuffer_add(out, "\r\n", 2);
+}
+
+/* Fields modules added (checked by the module API: tokens, no CR/LF). */
+static void add_fields(struct evbuffer *out, const te_field_add *f)
+{
+    for (; f != NULL; f = f->next)
+        add_field(out, f->name, f->name_len, f->value, f->value_len);
 }
 
 #define ADD_LIT(out, s) evbuffer_add((out), (s), sizeof(s) - 1)
@@ -71,6 +82,7 @@ void te_h1_head_request(struct evbuffer *out, const te_request *r)
     if (r->host != NULL)
         add_field(out, "X-Forwarded-Host", 16, r->host, r->host_len);
     add_field(out, "X-Request-Id", 12, r->id, r->id_len);
+    add_fields(out, r->up_add);
 
     if (r->chunked)
         ADD_LIT(out, "Transfer-Encoding: chunked\r\n");
@@ -101,6 +113,7 @@ size_t te_h1_head_response(struct evbuffer *out, const te_h1_response *res,
     }
 
     add_field(out, "X-Request-Id", 12, r->id, r->id_len);
+    add_fields(out, r->resp_add);
     if (flags & TE_H1_HEAD_CHUNKED)
         ADD_LIT(out, "Transfer-Encoding: chunked\r\n");
     if (flags & TE_H1_HEAD_CLOSE)
@@ -120,12 +133,16 @@ struct status_text {
 
 static const struct status_text statuses[] = {
     {400, "Bad Request", "bad request"},
+    {401, "Unauthorized", "unauthorized"},
+    {403, "Forbidden", "forbidden"},
     {404, "Not Found", "unknown site"},
     {408, "Request Timeout", "request timeout"},
     {413, "Content Too Large", "request body too large"},
     {414, "URI Too Long", "request line too long"},
     {417, "Expectation Failed", "unsupported expectation"},
+    {429, "Too Many Requests", "too many requests"},
     {431, "Request Header Fields Too Large", "request header too large"},
+    {500, "Internal Server Error", "internal error"},
     {501, "Not Implemented", "not implemented"},
     {502, "Bad Gateway", "bad gateway"},
     {503, "Service Unavailable", "service unavailable"},
@@ -171,5 +188,32 @@ size_t te_h1_write_error(struct evbuffer *out, int status, const char *id)
                         "Connection: close\r\n\r\n",
                         status, te_h1_reason(status), n, id);
     evbuffer_add(out, body, (size_t)n);
+    return evbuffer_get_length(out) - before;
+}
+
+/* RFC 9110 6.4.1: no content in 204 and 304 answers. */
+size_t te_h1_write_answer(struct evbuffer *out, const te_request *r,
+                          unsigned flags, int head_only)
+{
+    size_t before = evbuffer_get_length(out);
+    int status = r->answer_status;
+    int bodyless = status == 204 || status == 304;
+
+    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+                        te_h1_reason(status));
+    if (r->answer_type != NULL)
+        add_field(out, "Content-Type", 12, r->answer_type,
+                  strlen(r->answer_type));
+    if (!bodyless)
+        evbuffer_add_printf(out, "Content-Length: %zu\r\n", r->answer_len);
+    add_field(out, "X-Request-Id", 12, r->id, r->id_len);
+    add_fields(out, r->resp_add);
+    if (flags & TE_H1_HEAD_CLOSE)
+        ADD_LIT(out, "Connection: close\r\n");
+    else if (flags & TE_H1_HEAD_KEEP_ALIVE)
+        ADD_LIT(out, "Connection: keep-alive\r\n");
+    ADD_LIT(out, "\r\n");
+    if (!head_only && !bodyless)
+        evbuffer_add(out, r->answer_body, r->answer_len);
     return evbuffer_get_length(out) - before;
 }

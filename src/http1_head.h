@@ -40,6 +40,15 @@ size_t te_h1_head_response(struct evbuffer *out, const te_h1_response *res,
  */
 size_t te_h1_write_error(struct evbuffer *out, int status, const char *id);
 
+/*
+ * A module's answer (te_respond): its status, Content-Type, body and the
+ * fields modules added for the response, with the Connection the flags
+ * say (TE_H1_HEAD_CLOSE, TE_H1_HEAD_KEEP_ALIVE). head_only: a HEAD
+ * request, the body is left out. Returns the bytes written.
+ */
+size_t te_h1_write_answer(struct evbuffer *out, const te_request *r,
+                          unsigned flags, int head_only);
+
 /* The reason phrase and the error text for a status the edge sends. */
 const char *te_h1_reason(int status);
 

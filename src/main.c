@@ -141,6 +141,11 @@ fail:
         event_free(sigterm);
     if (sigint != NULL)
         event_free(sigint);
+    /* Freeing the events restored the default action; a second SIGTERM
+     * during the last teardown (a supervisor that asks again) must not
+     * turn a clean drain into a kill. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     if (base != NULL)
         event_base_free(base);
     if (rc == 0)

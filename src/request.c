@@ -1,16 +1,21 @@
 /*
- * request.c: request ids and the access log line, the parts of a request
- * that do not depend on the protocol it arrived on.
+ * request.c: request ids, the life of a request (begin, end, cleanups)
+ * and the access log line: the parts of a request that do not depend on
+ * the protocol it arrived on. The module API's accessors are in
+ * request_api.c.
  */
 #include "request.h"
 
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core.h"
 #include "log.h"
+#include "module.h"
+#include "worker.h"
 
 /* splitmix64: a bijection, so distinct counters give distinct ids, and
  * consecutive ones do not look consecutive. */
@@ -75,10 +80,63 @@ int te_request_id_valid(const char *s, size_t n)
 
 void te_request_reset(te_request *r)
 {
-    const char *addr = r->client_addr;
+    te_request keep = *r;
 
     memset(r, 0, sizeof(*r));
-    r->client_addr = addr;
+    r->client_addr = keep.client_addr;
+    r->arena = keep.arena;
+    r->w = keep.w;
+    r->ops = keep.ops;
+    r->ops_ctx = keep.ops_ctx;
+}
+
+int te_request_begin(te_request *r)
+{
+    r->cc = r->w->cf->chain;
+    r->up_add_tail = &r->up_add;
+    r->resp_add_tail = &r->resp_add;
+    r->begun = 1;
+    r->mctx = te_arena_alloc(r->arena, te_chainconf_count(r->cc) *
+                                           sizeof(*r->mctx));
+    return r->mctx != NULL ? 0 : -1;
+}
+
+void te_request_end(te_request *r)
+{
+    te_cleanup *c;
+
+    if (r->ended)
+        return;
+    r->ended = 1;
+
+    /* Bounded: each pass runs and unlinks one cleanup. Registration
+     * pushes on the front, so this is the reverse order. */
+    while ((c = r->cleanups) != NULL) {
+        r->cleanups = c->next;
+        c->fn(c->arg);
+    }
+    te_tcs_context_free(r->tenant);
+    r->tenant = NULL;
+    r->tenant_id = NULL;
+    if (r->arena != NULL)
+        te_arena_reset(r->arena);
+}
+
+int te_request_field_dropped(const te_request *r, const char *name,
+                             size_t len)
+{
+    const te_field_add *f;
+
+    if (r->cc != NULL && te_chainconf_internal(r->cc, name, len))
+        return 1;
+    for (f = r->up_remove; f != NULL; f = f->next)
+        if (f->name_len == len && strncasecmp(f->name, name, len) == 0)
+            return 1;
+    /* a field a module sets replaces the client's of that name */
+    for (f = r->up_add; f != NULL; f = f->next)
+        if (f->name_len == len && strncasecmp(f->name, name, len) == 0)
+            return 1;
+    return 0;
 }
 
 int te_request_has_body(const te_request *r)
@@ -115,7 +173,7 @@ int te_request_idempotent(const te_request *r)
     }
 }
 
-void te_request_log(const te_request *r, const struct timeval *now)
+void te_request_access_log(const te_request *r, const struct timeval *now)
 {
     int mlen = (int)TE_MIN(r->method_len, 32);
     int plen = (int)TE_MIN(r->path_len, 1024);
@@ -123,10 +181,12 @@ void te_request_log(const te_request *r, const struct timeval *now)
     if (!te_log_enabled(TE_LOG_INFO))
         return;
 
-    te_log(TE_LOG_INFO, "%.*s %.*s %d %llu %llums req=%s site=%s backend=%s",
+    te_log(TE_LOG_INFO,
+           "%.*s %.*s %d %llu %llums req=%s site=%s tenant=%s backend=%s",
            mlen ? mlen : 1, mlen ? r->method : "-", plen ? plen : 1,
            plen ? r->path : "-", r->status, (unsigned long long)r->bytes_out,
            (unsigned long long)te_tv_ms_since(&r->start, now),
-           r->id_len ? r->id : "-", r->site ? r->site->name : "-",
+           r->id_len ? r->id : "-", r->tenant ? r->tenant->site : "-",
+           r->tenant_id ? r->tenant_id : "-",
            r->backend ? r->backend->name : "-");
 }

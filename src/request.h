@@ -1,10 +1,17 @@
 /*
- * request.h: the request as routing (and later the module chain) sees it.
+ * request.h: the request as the module chain and the upstream leg see it.
  *
  * A te_request is protocol-independent: the HTTP/1.1 connection fills it
  * from its parsed head today, an HTTP/2 stream will tomorrow. Its strings
  * are borrowed from the protocol side (the head buffer of the connection)
- * and stay valid until the request ends; only the request id is owned.
+ * and stay valid until the request ends. What modules add (their
+ * storage, fields, the answer, copies) comes from the per-request arena
+ * the protocol side lends, reset when the request ends.
+ *
+ * Life of a request: te_request_begin once its head is parsed, the chain
+ * (chain.c), the upstream leg or an answer, then te_request_end, which
+ * runs the cleanups and resets the arena; te_request_reset readies the
+ * struct for the next request on the connection.
  */
 #ifndef TE_REQUEST_H
 #define TE_REQUEST_H
@@ -13,8 +20,11 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include "arena.h"
 #include "config.h"
+#include "core.h"
 #include "http1_parser.h"
+#include "tenantedge/module.h"
 
 #define TE_REQUEST_ID_MAX 64
 
@@ -25,7 +35,29 @@ typedef struct te_reqid_gen {
     uint64_t counter;
 } te_reqid_gen;
 
-typedef struct te_request {
+/* A field added by a module (upstream or response), or a name removed. */
+typedef struct te_field_add {
+    struct te_field_add *next;
+    const char *name;
+    const char *value; /* NULL for a removed name */
+    size_t name_len;
+    size_t value_len;
+} te_field_add;
+
+typedef struct te_cleanup {
+    struct te_cleanup *next;
+    void (*fn)(void *arg);
+    void *arg;
+} te_cleanup;
+
+/* How the chain wakes the protocol side when a suspended request is
+ * resumed: wake(ctx) from te_request_resume, which must continue later
+ * from the event loop (te_chain_run), never inside the call. */
+typedef struct te_request_ops {
+    void (*wake)(void *ctx);
+} te_request_ops;
+
+struct te_request {
     const char *method;
     size_t method_len;
     int method_id;    /* enum te_h1_method */
@@ -45,22 +77,84 @@ typedef struct te_request {
     char id[TE_REQUEST_ID_MAX + 1];
     size_t id_len;
 
-    /* routing results */
-    const te_site *site;
-    const char *tenant_id;
+    /* Kept by te_request_reset: the protocol side's, for every request
+     * of the connection. */
+    te_arena *arena;
+    te_worker *w;
+    const te_request_ops *ops;
+    void *ops_ctx;
+
+    /* the chain (chain.c) */
+    const struct te_chainconf *cc; /* the worker's snapshot's */
+    unsigned phase;                /* enum te_phase running now */
+    unsigned hidx;                 /* handler index in that phase */
+    te_status resume_rc;
+    unsigned begun : 1;     /* te_request_begin ran */
+    unsigned in_chain : 1;  /* the chain started: run log handlers */
+    unsigned running : 1;   /* te_chain_run is on the stack */
+    unsigned suspended : 1; /* a handler returned TE_AGAIN */
+    unsigned resumed : 1;   /* ... and te_request_resume came */
+    unsigned ended : 1;     /* te_request_end ran */
+    unsigned broken : 1;    /* a module's change could not be made (out
+                               of memory): never forward it */
+    void **mctx; /* per module of cc, te_request_ctx */
+    te_cleanup *cleanups;
+
+    /* computed on first use */
+    unsigned host_done : 1;
+    unsigned product_done : 1;
+    const char *host_lc; /* lowercase, no port, NUL-terminated */
+    size_t host_lc_len;
+    const char *site; /* the label under the domain, NUL-terminated */
+    size_t site_len;
+    const char *product;
+
+    /* what modules decided */
+    te_principal *principal;
+    te_tcs_context *tenant; /* holds a reference */
+    const char *tenant_id;  /* tenant->id, for logs */
     const te_shard *shard;
     const te_backend *backend; /* the one that answered, if any */
+    te_field_add *up_add, **up_add_tail;
+    te_field_add *up_remove;
+    te_field_add *resp_add, **resp_add_tail;
+
+    /* a module's answer (te_respond) */
+    unsigned answered : 1;
+    int answer_status;
+    const char *answer_type; /* NULL: no Content-Type */
+    const char *answer_body;
+    size_t answer_len;
 
     /* for the access log */
     int status;
     uint64_t bytes_out;
     struct timeval start;
-} te_request;
+};
 
 void te_reqid_init(te_reqid_gen *g);
 
-/* Clears everything but the borrowed client address. */
+/* Clears the request for the next one on the connection; keeps the
+ * client address, the arena, the worker and the ops. */
 void te_request_reset(te_request *r);
+
+/* The head is parsed: ready the request for the chain of w's snapshot.
+ * -1 when out of memory (answer 503). */
+int te_request_begin(te_request *r);
+
+/*
+ * The request is over (answered, or the client went away): drops the
+ * tenant, runs the cleanups in the reverse order of registration and
+ * resets the arena. Once only; the log phase and the access line come
+ * before it. Nothing of the request's arena may be used afterwards.
+ */
+void te_request_end(te_request *r);
+
+/* 1 when the client's field of that name (len bytes) must not reach
+ * the backend: an internal header of the config, one a module removed,
+ * or one a module sets itself. */
+int te_request_field_dropped(const te_request *r, const char *name,
+                             size_t len);
 
 /* Does the request carry a body (a Content-Length above 0 or chunked)? */
 int te_request_has_body(const te_request *r);
@@ -77,7 +171,8 @@ int te_request_id_valid(const char *s, size_t n);
 /* Is the method safe to send twice (RFC 9110 9.2.2)? */
 int te_request_idempotent(const te_request *r);
 
-/* One info line: method path status bytes duration req= site= backend= */
-void te_request_log(const te_request *r, const struct timeval *now);
+/* One info line: method path status bytes duration req= site= tenant=
+ * backend= */
+void te_request_access_log(const te_request *r, const struct timeval *now);
 
 #endif

@@ -1,10 +1,8 @@
 /*
- * route.h: from the Host of a request to its site and shard, and from a
- * shard to the backend to try next.
- *
- * This is the static map of the first issue; a later one turns it into
- * the tenant and route phases of the module chain, so it works on the
- * protocol-independent te_request and knows nothing of connections.
+ * route.h: from a shard to the backend to try next. Which shard a
+ * request goes to is the module chain's decision (modules/route); this
+ * is the core's part. It knows nothing of connections or health: the
+ * caller (the upstream leg) says which backends can serve.
  */
 #ifndef TE_ROUTE_H
 #define TE_ROUTE_H
@@ -14,19 +12,23 @@
 #include "tenantedge/status.h"
 
 /*
- * Sets r->site, r->tenant_id and r->shard from r->host, which must be
- * "<site>.<domain>" (port and one trailing dot ignored, any case) with a
- * single-label site known to cf. TE_OK, or TE_DECLINED for an unknown
- * site or a host outside the domain (the caller answers 404).
+ * Says whether backend b may take the request being placed now; the
+ * caller decides (its health, whether the request tried it already).
+ * arg is the caller's, passed through. It must give the same answer for
+ * a backend throughout one te_route_backend call.
  */
-te_status te_route_site(const te_config *cf, te_request *r);
+typedef int te_route_usable_fn(const te_backend *b, void *arg);
 
 /*
- * The attempt-th backend to try in shard sh: the backends in zone first,
- * starting at rr (the caller's round-robin counter) and taking turns,
- * then the others in the same way. NULL once every backend was offered.
+ * The backend to try next for a request of shard sh: among the backends
+ * that usable accepts, those in zone first, then those of other zones;
+ * within the group, the rr-th one counting only the usable, so that
+ * requests with successive rr (the caller's round-robin counter) take
+ * turns among exactly the backends that can serve. NULL when usable
+ * accepts none. usable is called at most twice per backend.
  */
 const te_backend *te_route_backend(const te_shard *sh, const char *zone,
-                                   unsigned rr, unsigned attempt);
+                                   unsigned rr, te_route_usable_fn *usable,
+                                   void *arg);
 
 #endif

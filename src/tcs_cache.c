@@ -424,7 +424,7 @@ void te_tcs_cache_destroy(te_tcs_cache *c)
 }
 
 /* Queues <w> on a PENDING entry. */
-static te_tcs_lookup wait_on(struct entry *e, te_tcs_waiter *w)
+static te_tcs_cache_result wait_on(struct entry *e, te_tcs_waiter *w)
 {
     if (w == NULL || w->queue != NULL)
         return TE_TCS_BUSY;
@@ -434,8 +434,9 @@ static te_tcs_lookup wait_on(struct entry *e, te_tcs_waiter *w)
 
 /* A VALUE entry: fresh, stale (refresh it once), or past the stale bound
  * (it is a miss, and its old context is dropped at once). */
-static te_tcs_lookup lookup_value(te_tcs_cache *c, struct entry *e, int64_t now,
-                                  te_tcs_waiter *w, te_tcs_hit *hit)
+static te_tcs_cache_result lookup_value(te_tcs_cache *c, struct entry *e,
+                                        int64_t now, te_tcs_waiter *w,
+                                        te_tcs_hit *hit)
 {
     if (e->fetch_id != 0) {
         if (now < e->stale_until) {
@@ -464,9 +465,9 @@ static te_tcs_lookup lookup_value(te_tcs_cache *c, struct entry *e, int64_t now,
     return TE_TCS_MISS_FETCH;
 }
 
-te_tcs_lookup te_tcs_cache_lookup(te_tcs_cache *c, const char *site, size_t len,
-                                  int64_t now_ms, te_tcs_waiter *w,
-                                  te_tcs_hit *hit)
+te_tcs_cache_result te_tcs_cache_lookup(te_tcs_cache *c, const char *site,
+                                        size_t len, int64_t now_ms,
+                                        te_tcs_waiter *w, te_tcs_hit *hit)
 {
     struct entry *e;
     uint64_t h;

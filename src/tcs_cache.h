@@ -32,7 +32,7 @@ typedef struct te_tcs_cache_conf {
     int64_t negative_ttl_ms; /* unknown sites are remembered, >= 0 */
 } te_tcs_cache_conf;
 
-typedef enum te_tcs_lookup {
+typedef enum te_tcs_cache_result {
     TE_TCS_HIT = 0,           /* fresh: use hit.ctx */
     TE_TCS_STALE_HIT,         /* stale, a refresh already runs: use it */
     TE_TCS_STALE_HIT_REFRESH, /* stale: use it, and start one refresh */
@@ -42,7 +42,7 @@ typedef enum te_tcs_lookup {
     TE_TCS_INVALID,           /* not a valid site name: no tenant's */
     TE_TCS_BUSY               /* no room (every entry is being fetched,
                                  or out of memory): answer 503 */
-} te_tcs_lookup;
+} te_tcs_cache_result;
 
 /* How a fetch ended, as told to its waiters. */
 typedef enum te_tcs_outcome {
@@ -115,14 +115,14 @@ static inline int te_tcs_waiter_queued(const te_tcs_waiter *w)
  * Looks up <site> (<len> bytes, not necessarily terminated) at <now_ms>.
  * <w> (initialised, not queued) is queued only for TE_TCS_MISS_WAIT;
  * with <w> NULL, a lookup that would have to wait returns TE_TCS_BUSY.
- * See te_tcs_lookup for what each result asks of the caller; after
+ * See te_tcs_cache_result for what each result asks of the caller; after
  * MISS_FETCH or STALE_HIT_REFRESH the caller must end the fetch with
  * te_tcs_cache_complete, success or failure, or the site's waiters wait
  * for ever.
  */
-te_tcs_lookup te_tcs_cache_lookup(te_tcs_cache *c, const char *site, size_t len,
-                                  int64_t now_ms, te_tcs_waiter *w,
-                                  te_tcs_hit *hit);
+te_tcs_cache_result te_tcs_cache_lookup(te_tcs_cache *c, const char *site,
+                                        size_t len, int64_t now_ms,
+                                        te_tcs_waiter *w, te_tcs_hit *hit);
 
 /*
  * Ends fetch <fetch_id> for <site>: <ctx> is the tenant's context (this

@@ -27,8 +27,8 @@ struct found_product {
 
 /* The whole record as found in the tree, before it is copied out. */
 struct found_record {
-    const char *id, *site, *region;
-    size_t id_len, site_len, region_len;
+    const char *id, *site, *region, *shard; /* shard may be NULL */
+    size_t id_len, site_len, region_len, shard_len;
     te_tcs_status status;
     uint64_t version;
     struct found_product products[TE_TCS_MAX_PRODUCTS];
@@ -309,6 +309,13 @@ static int find_record(json_t *root, struct found_record *r, char *err,
                  "", err, errlen) < 0)
         return -1;
 
+    r->shard = NULL;
+    r->shard_len = 0;
+    if (json_object_get(root, "shard") != NULL &&
+        get_name(root, "shard", te_tcs_name_valid, &r->shard, &r->shard_len, "",
+                 err, errlen) < 0)
+        return -1;
+
     if (get_status(root, TE_TCS_DESTROYED, &r->status, "", err, errlen) < 0)
         return -1;
 
@@ -352,6 +359,8 @@ static size_t block_size(const struct found_record *r)
 
     if (size_add(&n, r->id_len + 1) < 0 || size_add(&n, r->site_len + 1) < 0 ||
         size_add(&n, r->region_len + 1) < 0)
+        return 0;
+    if (r->shard != NULL && size_add(&n, r->shard_len + 1) < 0)
         return 0;
     for (unsigned i = 0; i < r->nproducts; i++) {
         if (size_add(&n, r->products[i].name_len + 1) < 0 ||
@@ -402,6 +411,8 @@ static te_tcs_context *build(const struct found_record *r)
     ctx->id = put_string(&cursor, r->id, r->id_len);
     ctx->site = put_string(&cursor, r->site, r->site_len);
     ctx->region = put_string(&cursor, r->region, r->region_len);
+    if (r->shard != NULL)
+        ctx->shard = put_string(&cursor, r->shard, r->shard_len);
     ctx->status = r->status;
     ctx->version = r->version;
 
@@ -423,11 +434,24 @@ static te_tcs_context *build(const struct found_record *r)
     return ctx;
 }
 
+te_tcs_context *te_tcs_context_from_json(json_t *root, char *err, size_t errlen)
+{
+    struct found_record r;
+    te_tcs_context *ctx;
+
+    if (find_record(root, &r, err, errlen) < 0)
+        return NULL;
+
+    ctx = build(&r);
+    if (ctx == NULL)
+        set_err(err, errlen, "record: out of memory");
+    return ctx;
+}
+
 te_tcs_context *te_tcs_context_parse(const char *json, size_t len, char *err,
                                      size_t errlen)
 {
-    struct found_record r;
-    te_tcs_context *ctx = NULL;
+    te_tcs_context *ctx;
     json_error_t jerr;
     json_t *root;
 
@@ -449,16 +473,27 @@ te_tcs_context *te_tcs_context_parse(const char *json, size_t len, char *err,
         return NULL;
     }
 
-    if (find_record(root, &r, err, errlen) < 0)
-        goto done;
-
-    ctx = build(&r);
-    if (ctx == NULL)
-        set_err(err, errlen, "record: out of memory");
-
-done:
+    ctx = te_tcs_context_from_json(root, err, errlen);
     json_decref(root);
     return ctx;
+}
+
+te_tcs_context *te_tcs_context_make(const char *id, const char *site,
+                                    const char *region, const char *shard)
+{
+    struct found_record r;
+
+    memset(&r, 0, sizeof(r));
+    r.id = id;
+    r.id_len = strlen(id);
+    r.site = site;
+    r.site_len = strlen(site);
+    r.region = region;
+    r.region_len = strlen(region);
+    r.shard = shard;
+    r.shard_len = shard != NULL ? strlen(shard) : 0;
+    r.status = TE_TCS_ACTIVE;
+    return build(&r);
 }
 
 te_tcs_context *te_tcs_context_ref(te_tcs_context *ctx)

@@ -1,8 +1,10 @@
 /*
- * upstream.c: backend connections (pooled per worker and backend) and the
- * backend leg of a request: connect or reuse, send the head, stream the
- * body, read the response head, stream the response back. See upstream.h
- * for the contract with the client side.
+ * upstream.c: backend connections (pooled per worker and backend), the
+ * passive health of backends (per worker, next to the pools) and the
+ * backend leg of a request: pick a backend, connect or reuse, send the
+ * head, stream the body, read the response head, stream the response
+ * back, and on a failure before the answer, go on where that is safe.
+ * See upstream.h for the contract with the client side.
  */
 #include "upstream.h"
 
@@ -39,10 +41,10 @@ static void leg_event_cb(struct bufferevent *bev, short what, void *arg);
 
 void te_pool_init(te_pool *pool, te_worker *w, const te_backend *b)
 {
+    memset(pool, 0, sizeof(*pool));
     pool->w = w;
     pool->backend = b;
     TAILQ_INIT(&pool->idle);
-    pool->nidle = 0;
 }
 
 static void upconn_free(te_upconn *up)
@@ -96,18 +98,40 @@ static void pool_put(te_upconn *up)
     up->idle = 1;
 }
 
-/* The most recently used idle connection, detached from the pool. */
+/* An idle connection that the backend closed, or wrote to, since it was
+ * pooled: its event may not have been handled yet when a request wants
+ * it. Peeking costs one system call and saves sending a request into a
+ * dead connection. */
+static int upconn_stale(te_upconn *up)
+{
+    char c;
+    ssize_t n;
+
+    if (evbuffer_get_length(bufferevent_get_input(up->bev)) > 0)
+        return 1;
+    n = recv(bufferevent_getfd(up->bev), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0)
+        return 1;
+    return errno != EAGAIN && errno != EWOULDBLOCK;
+}
+
+/* The most recently used live idle connection, detached from the pool;
+ * the stale ones met on the way are closed. */
 static te_upconn *pool_take(te_pool *pool)
 {
-    te_upconn *up = TAILQ_LAST(&pool->idle, te_upconn_list);
+    te_upconn *up;
 
-    if (up == NULL)
-        return NULL;
-    TAILQ_REMOVE(&pool->idle, up, link);
-    pool->nidle--;
-    up->idle = 0;
-    up->reused = 1;
-    return up;
+    while ((up = TAILQ_LAST(&pool->idle, te_upconn_list)) != NULL) {
+        TAILQ_REMOVE(&pool->idle, up, link);
+        pool->nidle--;
+        up->idle = 0;
+        if (!upconn_stale(up)) {
+            up->reused = 1;
+            return up;
+        }
+        upconn_free(up);
+    }
+    return NULL;
 }
 
 /* ---------------------------------------------------------- connect -- */
@@ -144,14 +168,19 @@ static void setup_bev(te_worker *w, struct bufferevent *bev)
     bufferevent_setwatermark(bev, EV_WRITE, w->cf->buffer_size / 2, 0);
 }
 
-/* A new connection to b for leg p; NULL (logged) when it failed at once.
- * A refusal found later comes to leg_event_cb. */
-static te_upconn *upconn_connect(te_proxy *p, const te_backend *b)
+/*
+ * A new connection to b for leg p. NULL when it failed at once: then
+ * *refused is 1 when the connect itself failed (the backend's fault,
+ * errno says why), 0 for a local shortage (logged here). A refusal
+ * found later comes to leg_event_cb.
+ */
+static te_upconn *upconn_connect(te_proxy *p, const te_backend *b, int *refused)
 {
     te_worker *w = p->w;
     te_upconn *up;
-    int fd, rc;
+    int fd, rc, err;
 
+    *refused = 0;
     up = calloc(1, sizeof(*up));
     if (up == NULL)
         goto fail;
@@ -175,20 +204,114 @@ static te_upconn *upconn_connect(te_proxy *p, const te_backend *b)
                                     (int)b->addrlen);
     up->in_connect = 0;
     if (rc < 0 || up->connect_failed) {
-        te_log_errno(TE_LOG_WARN,
-                     "upstream connect failed req=%s tenant=%s backend=%s",
-                     p->req->id, p->req->tenant_id, b->name);
+        err = errno;
         upconn_free(up);
+        errno = err;
+        *refused = 1;
         return NULL;
     }
     return up;
 
 fail:
-    te_log_errno(TE_LOG_ERROR, "cannot open upstream socket req=%s backend=%s",
-                 p->req->id, b->name);
+    te_log_errno(TE_LOG_ERROR,
+                 "cannot open upstream socket req=%s shard=%s backend=%s",
+                 p->req->id, b->shard->name, b->name);
     if (up != NULL && up->bev == NULL)
         free(up);
     return NULL;
+}
+
+/* ----------------------------------------------------------- health -- */
+
+/* "10s", "1500ms": a duration for a log line. */
+static const char *fmt_ms(uint64_t ms, char *buf, size_t len)
+{
+    if (ms % 1000 == 0)
+        snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
+    else
+        snprintf(buf, len, "%llums", (unsigned long long)ms);
+    return buf;
+}
+
+/*
+ * A verdict changed the backend's health (enum te_health_change): one
+ * line says so (down at warn, a failed probe at info, up at notice), and
+ * a backend that is down loses its idle connections, which would most
+ * likely fail the probe for a reason that is not the backend's.
+ */
+static void pool_health_changed(te_pool *pool, int change)
+{
+    const te_backend *b = pool->backend;
+    const te_health *h = &pool->health;
+    char dur[32], tail[64];
+    const char *what;
+    int level;
+
+    switch (change) {
+    case TE_HEALTH_DOWN:
+        level = TE_LOG_WARN;
+        what = "down";
+        snprintf(tail, sizeof(tail), "fails=%u for=%s", h->fails,
+                 fmt_ms(h->backoff, dur, sizeof(dur)));
+        break;
+    case TE_HEALTH_STILL_DOWN:
+        level = TE_LOG_INFO;
+        what = "still down";
+        snprintf(tail, sizeof(tail), "for=%s",
+                 fmt_ms(h->backoff, dur, sizeof(dur)));
+        break;
+    case TE_HEALTH_UP:
+        level = TE_LOG_NOTICE;
+        what = "up";
+        snprintf(tail, sizeof(tail), "after=%s",
+                 fmt_ms(te_health_now() - h->down_since, dur, sizeof(dur)));
+        break;
+    default:
+        return;
+    }
+
+    if (h->down)
+        te_pool_close(pool);
+    te_log(level, "backend %s, backend=%s shard=%s zone=%s worker=%u %s", what,
+           b->name, b->shard->name, b->zone ? b->zone : "-", pool->w->id, tail);
+}
+
+static te_pool *leg_pool(const te_proxy *p)
+{
+    return &p->w->pools[p->req->backend->index];
+}
+
+/* The leg ends, or moves on, without a verdict on the backend it was
+ * probing: another request may probe it. */
+static void leg_unprobe(te_proxy *p)
+{
+    if (!p->probe)
+        return;
+    p->probe = 0;
+    te_health_abandon(&leg_pool(p)->health);
+}
+
+/* The leg's backend failed before a response head; connect: the
+ * connect itself failed. */
+static void leg_health_failed(te_proxy *p, int connect)
+{
+    te_pool *pool = leg_pool(p);
+    int change;
+
+    change = te_health_failed(&pool->health, p->w->cf, p->probe, connect,
+                              te_health_now());
+    p->probe = 0;
+    pool_health_changed(pool, change);
+}
+
+/* The leg's backend sent a response head. */
+static void leg_health_ok(te_proxy *p)
+{
+    te_pool *pool = leg_pool(p);
+    int change = te_health_ok(&pool->health, p->probe);
+
+    p->probe = 0;
+    pool_health_changed(pool, change);
 }
 
 /* --------------------------------------------------------------- leg -- */
@@ -207,6 +330,22 @@ void te_proxy_init(te_proxy *p, te_worker *w, te_h1_field *fields, unsigned cap,
 int te_proxy_ready(const te_proxy *p)
 {
     return p->active && p->ready;
+}
+
+/* One line about the leg, with its context; err (an errno) is appended
+ * when not 0. */
+static void log_leg(te_proxy *p, int level, const char *what, int err)
+{
+    const te_request *r = p->req;
+    const te_backend *b = r->backend;
+
+    errno = err;
+    (err ? te_log_errno : te_log)(
+        level,
+        "upstream %s req=%s tenant=%s shard=%s backend=%s zone=%s try=%u", what,
+        r->id, r->tenant_id ? r->tenant_id : "-",
+        r->shard ? r->shard->name : "-", b ? b->name : "-",
+        b && b->zone ? b->zone : "-", p->tries);
 }
 
 /* The read timeout runs once the whole request is queued or the answer
@@ -253,18 +392,112 @@ static void leg_release(te_proxy *p, int reuse)
         upconn_free(up);
 }
 
-/* Try the shard's candidates from p->attempt on until one connection is
- * under way. TE_ERROR when none is left (p->fail_status says why). */
+/* --------------------------------------------------------- selection -- */
+
+/* Requests placed in a shard by this worker are numbered from 1 at the
+ * shard's first backend, so that te_pool.tried can say "tried by this
+ * request" without a per-request set. */
+static uint64_t leg_serial(te_proxy *p)
+{
+    const te_shard *sh = p->req->shard;
+
+    if (sh == NULL || sh->nbackends == 0)
+        return 0;
+    return ++p->w->pools[sh->backends[0]->index].placed;
+}
+
+static int leg_tried(const te_proxy *p, const te_backend *b)
+{
+    return p->w->pools[b->index].tried == p->serial;
+}
+
+/* Is there a backend of the shard the request has not tried yet? */
+static int leg_untried_left(const te_proxy *p)
+{
+    const te_shard *sh = p->req->shard;
+
+    for (unsigned i = 0; sh != NULL && i < sh->nbackends; i++)
+        if (!leg_tried(p, sh->backends[i]))
+            return 1;
+    return 0;
+}
+
+struct pick {
+    te_proxy *p;
+    uint64_t now;
+};
+
+/* te_route_usable_fn: not tried by this request, and up or due for a
+ * probe. */
+static int backend_usable(const te_backend *b, void *arg)
+{
+    const struct pick *pk = arg;
+
+    if (leg_tried(pk->p, b))
+        return 0;
+    return te_health_usable(&pk->p->w->pools[b->index].health, pk->now);
+}
+
+/* Every backend the request has not tried is down: the one due back
+ * first, so that no request is refused without trying one. NULL when
+ * it tried them all. */
+static const te_backend *soonest_back(const te_proxy *p)
+{
+    const te_shard *sh = p->req->shard;
+    const te_backend *best = NULL;
+    uint64_t until = 0;
+
+    for (unsigned i = 0; sh != NULL && i < sh->nbackends; i++) {
+        const te_backend *b = sh->backends[i];
+        uint64_t t = p->w->pools[b->index].health.down_until;
+
+        if (leg_tried(p, b) || (best != NULL && t >= until))
+            continue;
+        best = b;
+        until = t;
+    }
+    return best;
+}
+
+/* The next backend for the request, marked as tried by it (and as
+ * probed, when it is down); NULL when it tried them all. */
+static const te_backend *leg_pick(te_proxy *p)
+{
+    te_worker *w = p->w;
+    struct pick pk = {p, te_health_now()};
+    const te_backend *b;
+    te_pool *pool;
+
+    leg_unprobe(p);
+    b = te_route_backend(p->req->shard, w->cf->zone, p->rr, backend_usable,
+                         &pk);
+    if (b == NULL)
+        b = soonest_back(p);
+    if (b == NULL)
+        return NULL;
+
+    pool = &w->pools[b->index];
+    pool->tried = p->serial;
+    p->tries++;
+    p->probe = te_health_begin(&pool->health);
+    return b;
+}
+
+/* Try backends, each once, until one connection is under way: a live
+ * pooled one, or a new one. TE_ERROR when none is left; the last
+ * failure was logged and p->fail_status says what to answer. */
 static te_status leg_try(te_proxy *p)
 {
     te_worker *w = p->w;
     te_request *r = p->req;
 
+    /* Bounded: each turn marks one more backend of the shard tried. */
     for (;;) {
         const te_backend *b;
         te_upconn *up;
+        int refused;
 
-        b = te_route_backend(r->shard, w->cf->zone, p->rr, p->attempt);
+        b = leg_pick(p);
         if (b == NULL)
             return TE_ERROR;
         r->backend = b;
@@ -276,13 +509,19 @@ static te_status leg_try(te_proxy *p)
             return TE_OK;
         }
 
-        up = upconn_connect(p, b);
+        up = upconn_connect(p, b, &refused);
         if (up != NULL) {
             leg_attach(p, up);
             return TE_OK;
         }
+        if (refused) {
+            int err = errno;
+
+            leg_health_failed(p, 1);
+            log_leg(p, leg_untried_left(p) ? TE_LOG_INFO : TE_LOG_WARN,
+                    "connect failed", err);
+        }
         p->fail_status = 502;
-        p->attempt++;
     }
 }
 
@@ -295,14 +534,17 @@ te_status te_proxy_start(te_proxy *p, te_request *r)
     p->body_done = !te_request_has_body(r);
     p->body_sent = 0;
     p->retried = 0;
+    p->replayed = 0;
+    p->probe = 0;
     p->got_bytes = 0;
     p->head_done = 0;
     p->up_eof = 0;
-    p->attempt = 0;
+    p->tries = 0;
     p->fail_status = 502;
     p->client_out = NULL;
     te_h1_scan_reset(&p->scan);
     p->rr = te_worker_next_rr(p->w, r->shard);
+    p->serial = leg_serial(p);
 
     if (leg_try(p) != TE_OK) {
         p->active = 0;
@@ -329,13 +571,16 @@ te_status te_proxy_send_body(te_proxy *p, te_body *b, struct evbuffer *in)
 
 void te_proxy_abort(te_proxy *p)
 {
-    if (p->active)
-        leg_release(p, 0);
+    if (!p->active)
+        return;
+    leg_unprobe(p);
+    leg_release(p, 0);
 }
 
 /* Ends the leg before any response head: the client answers status. */
 static void leg_fail(te_proxy *p, int status)
 {
+    leg_unprobe(p);
     leg_release(p, 0);
     p->ops->done(p->ctx, status);
 }
@@ -357,14 +602,120 @@ static void leg_complete(te_proxy *p)
     p->ops->done(p->ctx, 0);
 }
 
-/* ---------------------------------------------------------- response -- */
+/* ---------------------------------------------------------- failures -- */
 
-static void log_leg(te_proxy *p, int level, const char *what)
+/* How a backend failed a request before any response head. */
+enum leg_fault {
+    F_CONNECT, /* no connection: nothing was sent */
+    F_RESET,   /* reset or EOF before any response byte */
+    F_TIMEOUT, /* no response head in time */
+    F_INVALID  /* bytes that are no response head */
+};
+
+/* Where a failed request goes next. */
+enum leg_next {
+    NEXT_NONE, /* nowhere: the client gets the failure */
+    NEXT_SAME, /* a fresh connection to the same backend */
+    NEXT_OTHER /* another backend of the shard */
+};
+
+/*
+ * Where the request may go after fault without being acted on twice.
+ * Not sent at all (connect failed): the next backend. No answer at all:
+ * on a pooled connection the backend most likely closed it as it went
+ * idle, so once a fresh connection to it, when the body never left or
+ * the method is idempotent; otherwise once another backend, for an
+ * idempotent method (RFC 9110 9.2.2) whose body has not left yet. A
+ * timeout or a bad answer may mean the backend is working on it: never.
+ */
+static int leg_next(const te_proxy *p, int fault)
 {
-    te_log(level, "upstream %s req=%s tenant=%s backend=%s", what, p->req->id,
-           p->req->tenant_id ? p->req->tenant_id : "-",
-           p->req->backend ? p->req->backend->name : "-");
+    const te_request *r = p->req;
+    int next = NEXT_NONE;
+
+    if (fault == F_CONNECT) {
+        next = NEXT_OTHER;
+    } else if (fault == F_RESET && p->up != NULL && p->up->reused &&
+               !p->retried && !p->body_sent &&
+               (te_request_has_body(r) || te_request_idempotent(r))) {
+        next = NEXT_SAME;
+    } else if (fault == F_RESET && !p->replayed && !p->body_sent &&
+               te_request_idempotent(r)) {
+        next = NEXT_OTHER;
+    }
+
+    if (next == NEXT_OTHER && !leg_untried_left(p))
+        next = NEXT_NONE;
+    return next;
 }
+
+/* The request goes to another backend (leg_try); when none is left,
+ * the client gets p->fail_status. */
+static void leg_move_on(te_proxy *p)
+{
+    p->active = 1;
+    p->ready = 0;
+    if (leg_try(p) != TE_OK) {
+        leg_fail(p, p->fail_status);
+        return;
+    }
+    if (p->ready && !p->body_done)
+        p->ops->writable(p->ctx);
+}
+
+static void leg_fault(te_proxy *p, int fault, int status, const char *what,
+                      int err);
+
+/* The same backend again, on a fresh connection. */
+static void leg_reconnect(te_proxy *p)
+{
+    te_upconn *up;
+    int refused;
+
+    p->active = 1;
+    p->ready = 0;
+    p->retried = 1;
+    up = upconn_connect(p, p->req->backend, &refused);
+    if (up != NULL) {
+        leg_attach(p, up);
+        return;
+    }
+    if (refused) {
+        leg_fault(p, F_CONNECT, 502, "connect failed", errno);
+        return;
+    }
+    leg_fail(p, 502);
+}
+
+/*
+ * The backend failed the request before any response head: count it
+ * against the backend's health (unless it only showed that a pooled
+ * connection had gone stale), log it once (info when the request goes
+ * on, warn when the client gets status), then go on (leg_next).
+ */
+static void leg_fault(te_proxy *p, int fault, int status, const char *what,
+                      int err)
+{
+    int stale = fault == F_RESET && p->up != NULL && p->up->reused;
+    int next = leg_next(p, fault);
+
+    if (!stale)
+        leg_health_failed(p, fault == F_CONNECT);
+    log_leg(p, next == NEXT_NONE ? TE_LOG_WARN : TE_LOG_INFO, what, err);
+
+    leg_release(p, 0);
+    p->fail_status = status;
+    if (next == NEXT_SAME) {
+        leg_reconnect(p);
+    } else if (next == NEXT_OTHER) {
+        p->replayed = p->replayed || fault != F_CONNECT;
+        leg_move_on(p);
+    } else {
+        leg_fail(p, status);
+    }
+}
+
+/* ---------------------------------------------------------- response -- */
 
 static int response_body_mode(const te_proxy *p)
 {
@@ -391,6 +742,7 @@ static void leg_pass_head(te_proxy *p, size_t head_len)
     te_body_init(&p->body, mode, p->res.content_length, 0, out);
     evbuffer_drain(in, head_len);
     p->head_done = 1;
+    leg_health_ok(p);
     set_read_high(p->w, p->up->bev, 0);
     if (!p->body_done)
         leg_set_timeouts(p);
@@ -416,8 +768,14 @@ static te_status leg_read_head(te_proxy *p)
                                   &p->res, p->fields, p->cap);
         if (rc == TE_H1_INCOMPLETE && n <= cf->max_header_size)
             return TE_AGAIN;
-        if (rc <= 0 || p->res.status == 101)
+        if (rc <= 0)
             break;
+        if (p->res.status == 101) {
+            leg_health_ok(p);
+            log_leg(p, TE_LOG_WARN, "switched protocols, not supported", 0);
+            leg_fail(p, 502);
+            return TE_ERROR;
+        }
 
         if (p->res.status >= 200) {
             leg_pass_head(p, (size_t)rc);
@@ -427,8 +785,7 @@ static te_status leg_read_head(te_proxy *p)
         te_h1_scan_reset(&p->scan);
     }
 
-    log_leg(p, TE_LOG_WARN, "sent an invalid response head");
-    leg_fail(p, 502);
+    leg_fault(p, F_INVALID, 502, "sent an invalid response head", 0);
     return TE_ERROR;
 }
 
@@ -447,7 +804,7 @@ static void leg_pump(te_proxy *p)
         return;
     }
     if (rc == TE_ERROR) {
-        log_leg(p, TE_LOG_WARN, "sent an invalid chunked body");
+        log_leg(p, TE_LOG_WARN, "sent an invalid chunked body", 0);
         leg_broken(p);
         return;
     }
@@ -458,7 +815,7 @@ static void leg_pump(te_proxy *p)
         leg_complete(p);
         return;
     }
-    log_leg(p, TE_LOG_WARN, "closed the connection mid-response");
+    log_leg(p, TE_LOG_WARN, "closed the connection mid-response", 0);
     leg_broken(p);
 }
 
@@ -490,58 +847,6 @@ static void leg_write_cb(struct bufferevent *bev, void *arg)
         p->ops->writable(p->ctx);
 }
 
-/* A stale pooled connection that failed before any response byte may be
- * replaced once, when the backend cannot have acted on the request: the
- * body never left, or the method is idempotent (RFC 9110 9.2.2). */
-static int leg_may_retry(const te_proxy *p)
-{
-    if (!p->up->reused || p->retried || p->got_bytes || p->body_sent)
-        return 0;
-    return te_request_has_body(p->req) || te_request_idempotent(p->req);
-}
-
-static void leg_retry(te_proxy *p)
-{
-    te_upconn *up;
-
-    log_leg(p, TE_LOG_DEBUG, "pooled connection failed, retrying");
-    leg_release(p, 0);
-    p->active = 1;
-    p->ready = 0;
-    p->retried = 1;
-
-    up = upconn_connect(p, p->req->backend);
-    if (up == NULL) {
-        leg_fail(p, 502);
-        return;
-    }
-    leg_attach(p, up);
-}
-
-/* Connecting failed (refused, unreachable, timed out): next candidate. */
-static void leg_connect_failed(te_proxy *p, short what)
-{
-    int timeout = (what & BEV_EVENT_TIMEOUT) != 0;
-
-    if (timeout)
-        log_leg(p, TE_LOG_WARN, "timed out while connecting");
-    else
-        te_log_errno(TE_LOG_WARN,
-                     "upstream connect failed req=%s tenant=%s backend=%s",
-                     p->req->id, p->req->tenant_id, p->req->backend->name);
-
-    leg_release(p, 0);
-    p->active = 1;
-    p->fail_status = timeout ? 504 : 502;
-    p->attempt++;
-    if (leg_try(p) != TE_OK) {
-        leg_fail(p, p->fail_status);
-        return;
-    }
-    if (p->ready && !p->body_done)
-        p->ops->writable(p->ctx);
-}
-
 static void leg_connected(te_proxy *p)
 {
     p->up->connecting = 0;
@@ -550,10 +855,36 @@ static void leg_connected(te_proxy *p)
         p->ops->writable(p->ctx);
 }
 
+/* The backend failed before the response head: see leg_fault. */
+static void leg_event_early(te_proxy *p, short what, int err)
+{
+    if (p->up->connecting) {
+        if (what & BEV_EVENT_TIMEOUT)
+            leg_fault(p, F_CONNECT, 504, "timed out while connecting", 0);
+        else
+            leg_fault(p, F_CONNECT, 502, "connect failed", err);
+    } else if (what & BEV_EVENT_TIMEOUT) {
+        leg_fault(p, F_TIMEOUT, 504,
+                  (what & BEV_EVENT_READING)
+                      ? "timed out while reading the response"
+                      : "timed out while sending the request",
+                  0);
+    } else if (p->got_bytes) {
+        leg_fault(p, F_INVALID, 502,
+                  "closed the connection inside the response head", 0);
+    } else if (what & BEV_EVENT_ERROR) {
+        leg_fault(p, F_RESET, 502, "failed before responding", err);
+    } else {
+        leg_fault(p, F_RESET, 502, "closed the connection before responding",
+                  0);
+    }
+}
+
 static void leg_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     te_upconn *up = arg;
     te_proxy *p = up->proxy;
+    int err = (what & BEV_EVENT_ERROR) ? EVUTIL_SOCKET_ERROR() : 0;
 
     if (up->in_connect) {
         up->connect_failed = 1;
@@ -563,36 +894,23 @@ static void leg_event_cb(struct bufferevent *bev, short what, void *arg)
         leg_connected(p);
         return;
     }
-    if (up->connecting) {
-        leg_connect_failed(p, what);
+    if (!p->head_done) {
+        leg_event_early(p, what, err);
         return;
     }
 
-    if ((what & BEV_EVENT_EOF) && p->head_done) {
+    if (what & BEV_EVENT_EOF) {
         p->up_eof = 1;
         leg_pump(p);
         return;
     }
-    if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) && leg_may_retry(p)) {
-        leg_retry(p);
-        return;
-    }
-
     if (what & BEV_EVENT_TIMEOUT)
         log_leg(p, TE_LOG_WARN,
                 (what & BEV_EVENT_READING)
                     ? "timed out while reading the response"
-                    : "timed out while sending the request");
-    else if (what & BEV_EVENT_EOF)
-        log_leg(p, TE_LOG_WARN, "closed the connection before responding");
+                    : "timed out while sending the request",
+                0);
     else
-        te_log_errno(TE_LOG_WARN,
-                     "upstream connection failed req=%s "
-                     "tenant=%s backend=%s",
-                     p->req->id, p->req->tenant_id, p->req->backend->name);
-
-    if (p->head_done)
-        leg_broken(p);
-    else
-        leg_fail(p, (what & BEV_EVENT_TIMEOUT) ? 504 : 502);
+        log_leg(p, TE_LOG_WARN, "connection failed mid-response", err);
+    leg_broken(p);
 }

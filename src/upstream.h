@@ -11,6 +11,7 @@
 #ifndef TE_UPSTREAM_H
 #define TE_UPSTREAM_H
 
+#include <stdint.h>
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
@@ -19,6 +20,7 @@
 #include "body.h"
 #include "config.h"
 #include "core.h"
+#include "health.h"
 #include "http1_parser.h"
 #include "request.h"
 
@@ -26,12 +28,18 @@ typedef struct te_upconn te_upconn;
 
 TAILQ_HEAD(te_upconn_list, te_upconn);
 
-/* Idle keep-alive connections to one backend, in one worker. */
+/* Idle keep-alive connections to one backend, in one worker, and what
+ * that worker knows of the backend's health (health.h). */
 struct te_pool {
     te_worker *w;
     const te_backend *backend;
     struct te_upconn_list idle; /* most recently used last */
     unsigned nidle;
+
+    te_health health;
+    uint64_t tried;  /* serial of the last request that tried it */
+    uint64_t placed; /* at a shard's first backend: requests placed in the
+                        shard, the source of request serials */
 };
 
 /*
@@ -66,15 +74,18 @@ typedef struct te_proxy {
     void *ctx;
 
     te_upconn *up;
-    unsigned rr;      /* round-robin start for this request */
-    unsigned attempt; /* candidate index in the shard */
-    int fail_status;  /* 502 or 504 for the last failure */
+    unsigned rr;     /* round-robin start for this request */
+    unsigned tries;  /* backends tried so far */
+    uint64_t serial; /* marks the backends it tried (te_pool.tried) */
+    int fail_status; /* 502 or 504 for the last failure */
 
     unsigned active : 1;
     unsigned ready : 1;     /* connected, head queued */
     unsigned body_done : 1; /* whole request body queued */
     unsigned body_sent : 1; /* some body byte left the client side */
     unsigned retried : 1;   /* the one retry on a fresh connection */
+    unsigned replayed : 1;  /* the one retry on another backend */
+    unsigned probe : 1;     /* its backend is down: this tests it */
     unsigned got_bytes : 1; /* some response byte arrived */
     unsigned head_done : 1; /* final response head passed on */
     unsigned up_eof : 1;
@@ -96,10 +107,13 @@ void te_proxy_init(te_proxy *p, te_worker *w, te_h1_field *fields, unsigned cap,
                    const te_proxy_ops *ops, void *ctx);
 
 /*
- * Start the leg for a routed request: a pooled connection to the first
- * usable backend of r->shard, or a new one. TE_OK: the leg runs and will
+ * Start the leg for a routed request: a pooled connection to the backend
+ * of r->shard that te_route_backend picks among the healthy ones (or,
+ * when all are down, the one due back first), or a new connection. A
+ * request that could not be sent moves on to the next backend, each
+ * backend of the shard tried once at most. TE_OK: the leg runs and will
  * call ops (te_proxy_ready says whether body bytes can go now); TE_ERROR:
- * no backend could even be tried, answer p->fail_status.
+ * no backend could be connected to (logged), answer p->fail_status.
  */
 te_status te_proxy_start(te_proxy *p, te_request *r);
 

@@ -15,6 +15,7 @@
 
 #include "http1_conn.h"
 #include "log.h"
+#include "module.h"
 #include "upstream.h"
 
 /* How long a closing client connection may keep sending before we stop
@@ -182,10 +183,20 @@ te_worker *te_worker_new(te_config *cf, unsigned id)
     w->cf = te_config_ref(cf);
     TAILQ_INIT(&w->conns);
     te_reqid_init(&w->ids);
+    sem_init(&w->ready, 0, 0);
 
     w->base = event_base_new();
-    if (w->base == NULL || init_timeouts(w) < 0 || init_pools(w) < 0)
+    w->mstate = calloc(te_chainconf_count(cf->chain) + 1, sizeof(void *));
+    if (w->base == NULL || w->mstate == NULL || init_timeouts(w) < 0 ||
+        init_pools(w) < 0)
         goto fail;
+
+    /* logs why it failed */
+    w->tcs = te_tcs_create(w->base, cf, id);
+    if (w->tcs == NULL) {
+        te_worker_free(w);
+        return NULL;
+    }
 
     w->wake = event_new(w->base, -1, 0, wake_cb, w);
     w->drain_timer = evtimer_new(w->base, drain_timeout_cb, w);
@@ -205,11 +216,23 @@ fail:
     return NULL;
 }
 
+/* The modules' per-worker state is made and dropped on the worker's own
+ * thread; te_worker_start waits for the first. Requests still open when
+ * the loop ends are ended here, before the modules they use go away. */
 static void *worker_main(void *arg)
 {
     te_worker *w = arg;
 
+    w->init_rc = te_chainconf_init_worker(w->cf->chain, w->mstate,
+                                          &w->init_failed);
+    sem_post(&w->ready);
+    if (w->init_rc < 0)
+        return NULL;
+
     event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+
+    te_h1_conns_close(w);
+    te_chainconf_exit_worker(w->cf->chain, w->mstate);
     return NULL;
 }
 
@@ -223,6 +246,15 @@ int te_worker_start(te_worker *w)
         return -1;
     }
     w->started = 1;
+
+    /* Bounded: the thread posts once, right after the modules' init. */
+    while (sem_wait(&w->ready) < 0 && errno == EINTR)
+        ;
+    if (w->init_rc < 0) {
+        te_log(TE_LOG_ERROR, "cannot start worker=%u: module %s failed",
+               w->id, w->init_failed->name);
+        return -1;
+    }
     return 0;
 }
 
@@ -247,6 +279,8 @@ void te_worker_free(te_worker *w)
 
     if (w->base != NULL)
         te_h1_conns_close(w);
+    te_tcs_destroy(w->tcs);
+    free(w->mstate);
     if (w->listeners != NULL)
         free_listeners(w);
     free(w->listeners);
@@ -263,6 +297,7 @@ void te_worker_free(te_worker *w)
         event_free(w->accept_timer);
     if (w->base != NULL)
         event_base_free(w->base);
+    sem_destroy(&w->ready);
     te_config_unref(w->cf);
     free(w);
 }

@@ -8,6 +8,7 @@
 #define TE_WORKER_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <sys/queue.h>
 
 #include <event2/event.h>
@@ -16,6 +17,7 @@
 #include "config.h"
 #include "core.h"
 #include "request.h"
+#include "tcs.h"
 
 TAILQ_HEAD(te_h1_conn_list, te_h1_conn);
 
@@ -57,6 +59,12 @@ struct te_worker {
 
     struct te_h1_conn_list conns;
     unsigned nconns;
+
+    te_tcs *tcs;  /* this worker's tenant context service */
+    void **mstate; /* per module of cf->chain, from init_worker */
+    sem_t ready;   /* posted once the thread ran the modules' init */
+    int init_rc;   /* 0, or -1: a module refused to start */
+    const te_module *init_failed;
 };
 
 /* Builds a worker and binds its listeners (so a bad address fails at

@@ -219,11 +219,17 @@ class Process:
         with open(self.logpath, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def signal(self, sig=signal.SIGTERM):
+        """Send sig once; stop() then only waits for the exit."""
+        self.signalled = True
+        self.proc.send_signal(sig)
+
     def stop(self, timeout=20.0):
-        """SIGTERM, wait; returns the exit code (None if it had to be
-        killed)."""
+        """SIGTERM (unless signal() already sent one), wait; returns the
+        exit code (None if it had to be killed)."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            if not getattr(self, "signalled", False):
+                self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:

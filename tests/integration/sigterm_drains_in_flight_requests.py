@@ -22,7 +22,7 @@ def test():
         t = threading.Thread(target=slow)
         t.start()
         time.sleep(0.8)
-        edge.proc.send_signal(signal.SIGTERM)
+        edge.signal(signal.SIGTERM)
         time.sleep(0.5)
         try:
             socket.create_connection(("127.0.0.1", edge.port),

@@ -1297,6 +1297,308 @@ START_TEST(include_path_too_long)
 }
 END_TEST
 
+/* ---- the tenant context service: redis and tcs ---- */
+
+START_TEST(tcs_defaults)
+{
+    te_config *cf = parse(example);
+
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    ck_assert_ptr_null(cf->redis_name);
+    ck_assert_ptr_null(cf->redis_host);
+    ck_assert_ptr_null(cf->redis_password);
+    ck_assert_uint_eq(cf->redis_database, 0);
+    ck_assert_uint_eq(cf->redis_timeout, 500);
+    ck_assert_uint_eq(cf->redis_connect_timeout, 1000);
+    ck_assert_uint_eq(cf->redis_heartbeat, 1000);
+    ck_assert_int_eq(cf->tcs_store, TE_TCS_STORE_STATIC);
+    ck_assert_ptr_null(cf->tcs_file);
+    ck_assert_uint_eq(cf->tcs_cache, 100000);
+    ck_assert_uint_eq(cf->tcs_ttl, 30 * 1000);
+    ck_assert_uint_eq(cf->tcs_stale, 10 * 60 * 1000);
+    ck_assert_uint_eq(cf->tcs_negative_ttl, 5 * 1000);
+    ck_assert_str_eq(cf->tcs_prefix, "tcs:");
+    te_config_unref(cf);
+}
+END_TEST
+
+START_TEST(redis_and_tcs_directives)
+{
+    te_config *cf = parse(LISTEN "redis 127.0.0.1:6379;\n"
+                                 "tcs { store redis; }\n");
+
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    ck_assert_str_eq(cf->redis_name, "127.0.0.1:6379");
+    ck_assert_str_eq(cf->redis_host, "127.0.0.1");
+    ck_assert_uint_eq(cf->redis_port, 6379);
+    ck_assert_int_eq(cf->tcs_store, TE_TCS_STORE_REDIS);
+    te_config_unref(cf);
+
+    /* the block form, and DESIGN.md's one-line cache */
+    cf = parse(LISTEN "redis [::1]:6380 {\n"
+                      "    password \"s3 cret\";\n"
+                      "    database 3;\n"
+                      "    timeout 50ms;\n"
+                      "    connect_timeout 2s;\n"
+                      "    heartbeat 250ms;\n"
+                      "}\n"
+                      "tcs {\n"
+                      "    store redis;\n"
+                      "    cache 200000 ttl 30s stale 10m;\n"
+                      "    negative_ttl 0;\n"
+                      "    prefix edge1:tcs:;\n"
+                      "}\n");
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    ck_assert_str_eq(cf->redis_name, "[::1]:6380");
+    ck_assert_str_eq(cf->redis_host, "::1");
+    ck_assert_uint_eq(cf->redis_port, 6380);
+    ck_assert_str_eq(cf->redis_password, "s3 cret");
+    ck_assert_uint_eq(cf->redis_database, 3);
+    ck_assert_uint_eq(cf->redis_timeout, 50);
+    ck_assert_uint_eq(cf->redis_connect_timeout, 2000);
+    ck_assert_uint_eq(cf->redis_heartbeat, 250);
+    ck_assert_uint_eq(cf->tcs_cache, 200000);
+    ck_assert_uint_eq(cf->tcs_ttl, 30 * 1000);
+    ck_assert_uint_eq(cf->tcs_stale, 10 * 60 * 1000);
+    ck_assert_uint_eq(cf->tcs_negative_ttl, 0);
+    ck_assert_str_eq(cf->tcs_prefix, "edge1:tcs:");
+    te_config_unref(cf);
+
+    /* parts of cache alone; an empty block; redis kept for tenantctl
+     * while the store stays static */
+    cf = parse(LISTEN "redis 10.0.0.1:6379 { }\n"
+                      "tcs { cache 5 stale 1m; }\n");
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    ck_assert_int_eq(cf->tcs_store, TE_TCS_STORE_STATIC);
+    ck_assert_uint_eq(cf->tcs_cache, 5);
+    ck_assert_uint_eq(cf->tcs_ttl, 30 * 1000);
+    ck_assert_uint_eq(cf->tcs_stale, 60 * 1000);
+    te_config_unref(cf);
+}
+END_TEST
+
+START_TEST(redis_errors)
+{
+    expect_error(LISTEN "redis localhost:6379;",
+                 "t.conf:2:7: invalid address \"localhost:6379\": expected "
+                 "IPv4:PORT or [IPv6]:PORT");
+    expect_error(LISTEN "redis 127.0.0.1:0;",
+                 "t.conf:2:7: invalid port in \"127.0.0.1:0\": expected "
+                 "1..65535");
+    expect_error(LISTEN "redis;", "t.conf:2:1: too few arguments for "
+                                  "\"redis\"");
+    expect_error(LISTEN "redis 127.0.0.1:1;\nredis 127.0.0.1:2;",
+                 "t.conf:3:1: duplicate directive \"redis\"");
+    expect_error(LISTEN "redis 127.0.0.1:1 { timeout 0; }",
+                 "t.conf:2:29: \"timeout\" must be at least 1ms");
+    expect_error(LISTEN "redis 127.0.0.1:1 { connect_timeout 1x; }",
+                 "t.conf:2:37: invalid duration \"1x\" in "
+                 "\"connect_timeout\"");
+    expect_error(LISTEN "redis 127.0.0.1:1 { heartbeat 1s; heartbeat 2s; }",
+                 "t.conf:2:35: duplicate directive \"heartbeat\"");
+    expect_error(LISTEN "redis 127.0.0.1:1 { database -1; }",
+                 "t.conf:2:30: invalid number \"-1\" in \"database\"");
+    expect_error(LISTEN "redis 127.0.0.1:1 { database 2147483648; }",
+                 "t.conf:2:30: \"database\" must be between 0 and "
+                 "2147483647");
+    expect_error(LISTEN "redis 127.0.0.1:1 { password \"\"; }",
+                 "t.conf:2:30: empty redis password");
+    expect_error(LISTEN "redis 127.0.0.1:1 { password a b; }",
+                 "t.conf:2:32: too many arguments for \"password\" (missing "
+                 "\";\"?)");
+    expect_error(LISTEN "redis 127.0.0.1:1 { store redis; }",
+                 "t.conf:2:21: directive \"store\" is only allowed inside "
+                 "\"tcs\"");
+    expect_error(LISTEN "redis 127.0.0.1:1 { workers 2; }",
+                 "t.conf:2:21: directive \"workers\" is only allowed at top "
+                 "level");
+    expect_error(LISTEN "timeout 1s;",
+                 "t.conf:2:1: directive \"timeout\" is only allowed inside "
+                 "\"redis\"");
+    expect_error(LISTEN "redis 127.0.0.1:1 {",
+                 "t.conf:2:20: unexpected end of file, expecting \"}\"");
+}
+END_TEST
+
+START_TEST(tcs_errors)
+{
+    expect_error(LISTEN "tcs;", "t.conf:2:4: directive \"tcs\" needs a "
+                                "block");
+    expect_error(LISTEN "tcs x { }", "t.conf:2:5: too many arguments for "
+                                     "\"tcs\" (missing \";\"?)");
+    expect_error(LISTEN "tcs { }\ntcs { }",
+                 "t.conf:3:1: duplicate directive \"tcs\"");
+    expect_error(LISTEN "store redis;",
+                 "t.conf:2:1: directive \"store\" is only allowed inside "
+                 "\"tcs\"");
+    expect_error(LISTEN "tcs { store memcached; }",
+                 "t.conf:2:13: invalid store \"memcached\": expected static, "
+                 "file or redis");
+    expect_error(LISTEN "tcs { store redis; }",
+                 "t.conf:2:7: \"store redis\" needs a \"redis\" directive");
+    expect_error(LISTEN "tcs {\n    store file;\n}",
+                 "t.conf:3:5: \"store file\" needs a \"file\" directive");
+    expect_error(LISTEN "tcs { file t.json; }",
+                 "t.conf:2:7: \"file\" is only used with \"store file\"");
+    expect_error(LISTEN "tcs { store file; file \"\"; }",
+                 "t.conf:2:24: empty tenants file path");
+    expect_error(LISTEN "tcs { cache 0; }",
+                 "t.conf:2:13: \"cache\" must be between 1 and 10000000");
+    expect_error(LISTEN "tcs { cache many; }",
+                 "t.conf:2:13: invalid number \"many\" in \"cache\"");
+    expect_error(LISTEN "tcs { cache 10 ttl; }",
+                 "t.conf:2:16: missing value after \"ttl\"");
+    expect_error(LISTEN "tcs { cache 10 ttl 1s ttl 2s; }",
+                 "t.conf:2:23: duplicate cache parameter \"ttl\"");
+    expect_error(LISTEN "tcs { cache 10 fresh 1s; }",
+                 "t.conf:2:16: unknown cache parameter \"fresh\"");
+    expect_error(LISTEN "tcs { cache 10 stale forever; }",
+                 "t.conf:2:22: invalid duration \"forever\" in \"stale\"");
+    expect_error(LISTEN "tcs { cache 10 ttl -1s; }",
+                 "t.conf:2:20: invalid duration \"-1s\" in \"ttl\"");
+    expect_error(LISTEN "tcs { negative_ttl 5x; }",
+                 "t.conf:2:20: invalid duration \"5x\" in \"negative_ttl\"");
+    expect_error(LISTEN "tcs { prefix \"a b\"; }",
+                 "t.conf:2:14: invalid prefix \"a b\": only [A-Za-z0-9:._-]");
+    expect_error(LISTEN "tcs { prefix \"\"; }",
+                 "t.conf:2:14: invalid prefix \"\": 1..64 bytes");
+    expect_error(LISTEN "tcs { prefix "
+                        "a2345678901234567890123456789012345678901234567890"
+                        "123456789012345; }",
+                 "t.conf:2:14: invalid prefix "
+                 "\"a2345678901234567890123456789012345678901234567890"
+                 "123456789012345\": 1..64 bytes");
+    expect_error(LISTEN "tcs { store static; store redis; }",
+                 "t.conf:2:21: duplicate directive \"store\"");
+    expect_error(LISTEN "tcs { tcs { } }",
+                 "t.conf:2:7: directive \"tcs\" is only allowed at top level");
+}
+END_TEST
+
+START_TEST(unnamed_text_cannot_name_a_tenants_file)
+{
+    static const char text[] = LISTEN "tcs { store file; file /etc/hostname; }";
+    te_config *cf =
+        te_config_parse(NULL, text, strlen(text), errbuf, sizeof(errbuf));
+
+    ck_assert_ptr_null(cf);
+    ck_assert_str_eq(errbuf, "<memory>:2:24: file is not allowed in "
+                             "unnamed text");
+}
+END_TEST
+
+/* store file: the path is taken from the directory of the file that
+ * names it; the file is read and checked at load, and its bytes kept. */
+START_TEST(tenants_file_loads_with_config)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+    te_config *cf;
+
+    snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    put("sub/tenants.json",
+        "{\"tenants\":[{\"id\":\"t-1\",\"site\":\"acme\",\"status\":"
+        "\"active\",\"region\":\"eu\",\"version\":1,\"products\":{}}]}");
+    put("sub/tcs.conf", "tcs { store file; file tenants.json; }\n");
+    put("edge.conf", LISTEN "include sub/tcs.conf;\n");
+    cf = load("edge.conf");
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    snprintf(path, sizeof(path), "%s/sub/tenants.json", tmpdir);
+    ck_assert_str_eq(cf->tcs_file, path);
+    ck_assert_int_eq(cf->tcs_store, TE_TCS_STORE_FILE);
+    ck_assert_ptr_nonnull(cf->tcs_file_text);
+    ck_assert_uint_eq(cf->tcs_file_len, strlen(cf->tcs_file_text));
+    ck_assert_ptr_nonnull(strstr(cf->tcs_file_text, "\"acme\""));
+    te_config_unref(cf);
+}
+END_TEST
+
+START_TEST(tenants_file_errors_name_the_file)
+{
+    char want[2 * PATH_MAX + 256];
+
+    put("edge.conf", LISTEN "tcs {\n    store file;\n    file none.json;\n}\n");
+    snprintf(want, sizeof(want),
+             "tenants file \"%s/none.json\": cannot read it: No such file "
+             "or directory",
+             tmpdir);
+    expect_load_error("edge.conf", "edge.conf:4:5", want);
+
+    put("none.json", "{\"tenants\":[{\"id\":\"t-1\"}]}");
+    snprintf(want, sizeof(want),
+             "tenants file \"%s/none.json\": tenants[0]: site: missing",
+             tmpdir);
+    expect_load_error("edge.conf", "edge.conf:4:5", want);
+
+    put("none.json", "{\"tenants\":[\n  {]}");
+    snprintf(want, sizeof(want),
+             "tenants file \"%s/none.json\": invalid JSON at line 2 column "
+             "4: string or '}' expected near ']'",
+             tmpdir);
+    expect_load_error("edge.conf", "edge.conf:4:5", want);
+}
+END_TEST
+
+/* ---- passive health of backends: upstream_max_fails, _fail_timeout ---- */
+
+START_TEST(upstream_health_defaults_and_values)
+{
+    te_config *cf = parse(example);
+
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    ck_assert_uint_eq(cf->upstream_max_fails, 3);
+    ck_assert_uint_eq(cf->upstream_fail_timeout, 10000);
+    te_config_unref(cf);
+
+    cf = parse(LISTEN "upstream_max_fails 1;\n"
+                      "upstream_fail_timeout 250ms;\n");
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    ck_assert_uint_eq(cf->upstream_max_fails, 1);
+    ck_assert_uint_eq(cf->upstream_fail_timeout, 250);
+    te_config_unref(cf);
+
+    cf = parse(LISTEN "upstream_max_fails 1000;\n"
+                      "upstream_fail_timeout 1h;\n");
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    ck_assert_uint_eq(cf->upstream_max_fails, 1000);
+    ck_assert_uint_eq(cf->upstream_fail_timeout, 3600000);
+    te_config_unref(cf);
+}
+END_TEST
+
+START_TEST(upstream_health_errors)
+{
+    expect_error(LISTEN "upstream_max_fails 0;",
+                 "t.conf:2:20: \"upstream_max_fails\" must be between 1 and "
+                 "1000");
+    expect_error(LISTEN "upstream_max_fails 1001;",
+                 "t.conf:2:20: \"upstream_max_fails\" must be between 1 and "
+                 "1000");
+    expect_error(LISTEN "upstream_max_fails three;",
+                 "t.conf:2:20: invalid number \"three\" in "
+                 "\"upstream_max_fails\"");
+    expect_error(LISTEN "upstream_max_fails;",
+                 "t.conf:2:1: too few arguments for \"upstream_max_fails\"");
+    expect_error(LISTEN "upstream_fail_timeout 0s;",
+                 "t.conf:2:23: \"upstream_fail_timeout\" must be at least "
+                 "1ms");
+    expect_error(LISTEN "upstream_fail_timeout 10 s;",
+                 "t.conf:2:26: too many arguments for "
+                 "\"upstream_fail_timeout\" (missing \";\"?)");
+    expect_error(LISTEN "upstream_fail_timeout 5x;",
+                 "t.conf:2:23: invalid duration \"5x\" in "
+                 "\"upstream_fail_timeout\"");
+    expect_error(LISTEN "upstream_max_fails 2;\nupstream_max_fails 2;",
+                 "t.conf:3:1: duplicate directive \"upstream_max_fails\"");
+    expect_error(LISTEN "upstream_fail_timeout 1s;\n"
+                        "upstream_fail_timeout 1s;",
+                 "t.conf:3:1: duplicate directive \"upstream_fail_timeout\"");
+    expect_error(LISTEN "region r { upstream_max_fails 2; }",
+                 "t.conf:2:12: directive \"upstream_max_fails\" is only "
+                 "allowed at top level");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -1323,6 +1625,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, statement_errors);
     tcase_add_test(tc, once_only_directives);
     tcase_add_test(tc, value_errors);
+    tcase_add_test(tc, upstream_health_defaults_and_values);
+    tcase_add_test(tc, upstream_health_errors);
     tcase_add_test(tc, long_domain_refused);
     tcase_add_test(tc, listen_errors);
     tcase_add_test(tc, too_many_listens);
@@ -1334,12 +1638,19 @@ static Suite *config_suite(void)
     tcase_add_test(tc, oversized_text_refused);
     tcase_add_test(tc, unnamed_text_cannot_include);
     tcase_add_test(tc, load_sample_file);
+    tcase_add_test(tc, tcs_defaults);
+    tcase_add_test(tc, redis_and_tcs_directives);
+    tcase_add_test(tc, redis_errors);
+    tcase_add_test(tc, tcs_errors);
+    tcase_add_test(tc, unnamed_text_cannot_name_a_tenants_file);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(files, tmp_setup, tmp_teardown);
     tcase_set_timeout(files, 60);
     tcase_add_test(files, load_example_file);
     tcase_add_test(files, load_errors);
+    tcase_add_test(files, tenants_file_loads_with_config);
+    tcase_add_test(files, tenants_file_errors_name_the_file);
     tcase_add_test(files, include_relative_to_includer);
     tcase_add_test(files, include_absolute_and_from_parse);
     tcase_add_test(files, include_errors_name_the_right_file);

@@ -48,8 +48,8 @@ static te_tcs_cache *cache_new(size_t max, size_t max_negative)
     return c;
 }
 
-static te_tcs_lookup look(te_tcs_cache *c, const char *site, int64_t now,
-                          te_tcs_waiter *w, te_tcs_hit *hit)
+static te_tcs_cache_result look(te_tcs_cache *c, const char *site, int64_t now,
+                                te_tcs_waiter *w, te_tcs_hit *hit)
 {
     return te_tcs_cache_lookup(c, site, strlen(site), now, w, hit);
 }
@@ -57,10 +57,10 @@ static te_tcs_lookup look(te_tcs_cache *c, const char *site, int64_t now,
 /* Looks up <site>, expecting <want>; drops any context it hands out and
  * returns the fetch id. */
 static uint64_t expect(te_tcs_cache *c, const char *site, int64_t now,
-                       te_tcs_lookup want)
+                       te_tcs_cache_result want)
 {
     te_tcs_hit hit;
-    te_tcs_lookup got = look(c, site, now, NULL, &hit);
+    te_tcs_cache_result got = look(c, site, now, NULL, &hit);
 
     ck_assert_msg(got == want, "%s at %lld: got %d, want %d", site,
                   (long long)now, got, want);
@@ -92,7 +92,7 @@ struct told {
     te_tcs_context *ctx;
     te_tcs_waiter *cancel; /* cancelled from the callback, if set */
     te_tcs_cache *cache;   /* looked up again from it, if set */
-    te_tcs_lookup again;
+    te_tcs_cache_result again;
 };
 
 static void on_done(te_tcs_waiter *w, te_tcs_outcome outcome,
@@ -372,7 +372,7 @@ START_TEST(single_flight_failure_and_unknown_reach_every_waiter)
     static const struct {
         int unknown;
         te_tcs_outcome outcome;
-        te_tcs_lookup after;
+        te_tcs_cache_result after;
     } cases[] = {
         {0, TE_TCS_FAILED, TE_TCS_MISS_FETCH},
         {1, TE_TCS_UNKNOWN, TE_TCS_NEGATIVE},
@@ -749,7 +749,7 @@ START_TEST(churn_keeps_the_bound)
 
     for (unsigned i = 0; i < 20000; i++) {
         te_tcs_hit hit;
-        te_tcs_lookup r;
+        te_tcs_cache_result r;
         unsigned n;
 
         x = x * 1103515245u + 12345u;

@@ -33,6 +33,7 @@ START_TEST(design_record_parses)
     ck_assert_str_eq(ctx->id, "t-4821");
     ck_assert_str_eq(ctx->site, "acme");
     ck_assert_str_eq(ctx->region, "us-east");
+    ck_assert_ptr_null(ctx->shard);
     ck_assert_int_eq(ctx->status, TE_TCS_ACTIVE);
     ck_assert_uint_eq(ctx->version, 7);
     ck_assert_uint_eq(ctx->nproducts, 2);
@@ -107,6 +108,51 @@ START_TEST(optional_parts_and_unknown_fields)
     ck_assert_uint_eq(ctx->nproducts, 0);
     ck_assert_uint_eq(ctx->nfeatures, 0);
     ck_assert_str_eq(ctx->id, "T_9.x");
+    te_tcs_context_free(ctx);
+}
+END_TEST
+
+/* "shard", the site's default shard (the simple mode, no products), is
+ * optional, copied into the block, and follows the shard name rules. */
+START_TEST(default_shard_is_read)
+{
+    const char *json =
+        "{\"id\":\"t-0001\",\"site\":\"acme\",\"status\":\"active\","
+        "\"region\":\"eu\",\"shard\":\"eu-1\",\"version\":3,"
+        "\"products\":{}}";
+    char err[256] = "";
+    te_tcs_context *ctx = parse(json, err, sizeof(err));
+    const char *end;
+
+    ck_assert_msg(ctx != NULL, "refused: %s", err);
+    ck_assert_str_eq(ctx->shard, "eu-1");
+    ck_assert_str_eq(ctx->region, "eu");
+    end = (const char *)(ctx->features + ctx->nfeatures);
+    ck_assert(ctx->shard > end && ctx->shard > ctx->region);
+    te_tcs_context_free(ctx);
+}
+END_TEST
+
+/* A static site line becomes a context without a record. */
+START_TEST(made_context_for_static_site)
+{
+    te_tcs_context *ctx = te_tcs_context_make("T_1", "acme", "eu", "eu-1");
+
+    ck_assert_ptr_nonnull(ctx);
+    ck_assert_int_eq(ctx->refs, 1);
+    ck_assert_str_eq(ctx->id, "T_1");
+    ck_assert_str_eq(ctx->site, "acme");
+    ck_assert_str_eq(ctx->region, "eu");
+    ck_assert_str_eq(ctx->shard, "eu-1");
+    ck_assert_int_eq(ctx->status, TE_TCS_ACTIVE);
+    ck_assert_uint_eq(ctx->version, 0);
+    ck_assert_uint_eq(ctx->nproducts, 0);
+    ck_assert_uint_eq(ctx->nfeatures, 0);
+    te_tcs_context_free(ctx);
+
+    ctx = te_tcs_context_make("t", "s", "r", NULL);
+    ck_assert_ptr_nonnull(ctx);
+    ck_assert_ptr_null(ctx->shard);
     te_tcs_context_free(ctx);
 }
 END_TEST
@@ -281,6 +327,16 @@ static const struct refusal {
     {"{\"id\":\"t-1\",\"site\":\"a\",\"status\":\"active\",\"region\":\"eu\","
      "\"version\":1,\"products\":{},\"features\":[\"x\",\"x\"]}",
      "features[1]: listed twice"},
+    /* the optional default shard */
+    {"{\"id\":\"t-1\",\"site\":\"a\",\"status\":\"active\",\"region\":\"eu\","
+     "\"shard\":\"EU_1\",\"version\":1,\"products\":{}}",
+     "shard: not a valid name"},
+    {"{\"id\":\"t-1\",\"site\":\"a\",\"status\":\"active\",\"region\":\"eu\","
+     "\"shard\":null,\"version\":1,\"products\":{}}",
+     "shard: not a string"},
+    {"{\"id\":\"t-1\",\"site\":\"a\",\"status\":\"active\",\"region\":\"eu\","
+     "\"shard\":\"\",\"version\":1,\"products\":{}}",
+     "shard: not a valid name"},
 };
 
 START_TEST(refusals_have_reasons)
@@ -450,6 +506,8 @@ static Suite *tcs_context_suite(void)
     tcase_add_test(tc, context_is_one_block);
     tcase_add_test(tc, references_are_counted);
     tcase_add_test(tc, optional_parts_and_unknown_fields);
+    tcase_add_test(tc, default_shard_is_read);
+    tcase_add_test(tc, made_context_for_static_site);
     tcase_add_test(tc, seats_null_zero_and_largest);
     tcase_add_loop_test(tc, refusals_have_reasons, 0,
                         (int)(sizeof(refusals) / sizeof(refusals[0])));
