@@ -1679,6 +1679,26 @@ int te_conf_shard_region(te_conf_ctx *cx, const char *shard,
     return 1;
 }
 
+int te_conf_product_prefix(te_conf_ctx *cx, const char *name,
+                           const char **prefix)
+{
+    const te_chainconf *cc = cx->p->cf->chain;
+
+    for (unsigned i = 0; cc != NULL && i < cc->nproducts; i++) {
+        if (strcmp(cc->products[i].name, name) == 0) {
+            if (prefix != NULL)
+                *prefix = cc->products[i].prefix;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int te_conf_sessions_available(te_conf_ctx *cx)
+{
+    return cx->p->cf->tcs_store == TE_TCS_STORE_REDIS;
+}
+
 void te_conf_enter_block(te_conf_ctx *cx, te_mod_entry *me,
                          const te_directive *table)
 {

@@ -38,6 +38,36 @@ static inline struct timeval te_ms_to_tv(unsigned ms)
     return tv;
 }
 
+/*
+ * Field names a[0..alen) and b[0..blen) compared ASCII case-insensitively
+ * (RFC 9110 5.1); with fold, '_' also equals '-'. Folding is how the
+ * edge sees a client's name the way a CGI, WSGI, PHP or Rack backend
+ * will: those map both bytes to the same variable (HTTP_X_TENANT_ID), so
+ * X_Tenant_Id must be stripped wherever X-Tenant-Id is.
+ */
+static inline int te_field_name_eq(const char *a, size_t alen, const char *b,
+                                   size_t blen, int fold)
+{
+    if (alen != blen)
+        return 0;
+    for (size_t i = 0; i < alen; i++) {
+        unsigned char x = (unsigned char)a[i];
+        unsigned char y = (unsigned char)b[i];
+
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (fold && x == '_')
+            x = '-';
+        if (fold && y == '_')
+            y = '-';
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
 /* Milliseconds between two times; 0 when b is before a. */
 static inline uint64_t te_tv_ms_since(const struct timeval *a,
                                       const struct timeval *b)

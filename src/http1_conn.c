@@ -299,7 +299,10 @@ static int conn_admit(te_h1_conn *c)
 
     if (c->h1.method_id == TE_H1_CONNECT)
         return 501;
-    if (r->has_content_length && r->content_length > cf->max_body_size)
+    /* client_max_body_size 0 is no limit, for both framings: te_body
+     * reads max 0 the same way for a chunked body. */
+    if (r->has_content_length && cf->max_body_size != 0 &&
+        r->content_length > cf->max_body_size)
         return 413;
 
     if (r->chunked) {

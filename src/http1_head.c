@@ -7,10 +7,12 @@
 #include <string.h>
 #include <strings.h>
 
-/* Fields the edge sets itself or that framing decides: never copied. */
+#include "core.h"
+
+/* Fields this hop's framing decides, written anew: never copied. */
 static const char *const request_own[] = {
-    "content-length",    "expect",           "x-forwarded-for",
-    "x-forwarded-proto", "x-forwarded-host", "x-request-id",
+    "content-length",
+    "expect",
 };
 
 static int name_is(const te_h1_field *f, const char *name)
@@ -19,16 +21,27 @@ static int name_is(const te_h1_field *f, const char *name)
            strncasecmp(f->name, name, f->name_len) == 0;
 }
 
-/* Internal headers (X-Tenant-*, ...) and the fields a module removed
- * never pass, whatever else the chain did. */
-static int request_field_kept(const te_request *r, const te_h1_field *f)
+/*
+ * Whether a client's field goes to the backend: never the framing and
+ * hop-by-hop ones (named with '_' for '-' included: Transfer_Encoding),
+ * nor what te_request_field_dropped keeps back (first-hop fields,
+ * internal headers, module-owned fields, names with '_'). Returns its
+ * te_field_fate.
+ */
+static int request_field_fate(const te_request *r, const te_h1_hop *hop,
+                              const te_h1_field *f)
 {
+    int fate = te_request_field_dropped(r, f->name, f->name_len);
+
+    if (fate != TE_FIELD_KEPT)
+        return fate;
     for (size_t i = 0; i < sizeof(request_own) / sizeof(request_own[0]); i++)
-        if (name_is(f, request_own[i]))
-            return 0;
-    if (te_request_field_dropped(r, f->name, f->name_len))
-        return 0;
-    return !te_h1_is_hop_by_hop(r->fields, r->nfields, f);
+        if (te_field_name_eq(f->name, f->name_len, request_own[i],
+                             strlen(request_own[i]), 1))
+            return TE_FIELD_DROPPED;
+    if (te_h1_hop_match(hop, f->name, f->name_len))
+        return TE_FIELD_DROPPED;
+    return TE_FIELD_KEPT;
 }
 
 static void add_field(struct evbuffer *out, const char *name, size_t nlen,
@@ -52,11 +65,15 @@ static void add_fields(struct evbuffer *out, const te_field_add *f)
 void te_h1_head_request(struct evbuffer *out, const te_request *r)
 {
     size_t estimate = 256 + r->method_len + r->path_len + 3 * r->host_len;
+    const te_h1_field *underscored = NULL;
+    unsigned nunderscored = 0;
     int has_host = 0;
+    te_h1_hop hop;
 
     for (unsigned i = 0; i < r->nfields; i++)
         estimate += r->fields[i].name_len + r->fields[i].value_len + 4;
     evbuffer_expand(out, estimate);
+    te_h1_hop_init(&hop, r->fields, r->nfields, 1);
 
     evbuffer_add(out, r->method, r->method_len);
     evbuffer_add(out, " ", 1);
@@ -65,11 +82,23 @@ void te_h1_head_request(struct evbuffer *out, const te_request *r)
 
     for (unsigned i = 0; i < r->nfields; i++) {
         const te_h1_field *f = &r->fields[i];
+        int fate = request_field_fate(r, &hop, f);
 
-        if (request_field_kept(r, f))
+        if (fate == TE_FIELD_KEPT)
             add_field(out, f->name, f->name_len, f->value, f->value_len);
+        if (fate == TE_FIELD_UNDERSCORE && nunderscored++ == 0)
+            underscored = f;
         has_host |= name_is(f, "host");
     }
+
+    /* One line per request, at debug: such fields are no error, and a
+     * client sending them on every request must not flood the log. */
+    if (underscored != NULL)
+        te_request_log(r, TE_MLOG_DEBUG,
+                       "dropped %u client field(s) with \"_\" in the name, "
+                       "first \"%.*s\" (underscores_in_headers off)",
+                       nunderscored, (int)TE_MIN(underscored->name_len, 64),
+                       underscored->name);
 
     /* An HTTP/1.0 absolute-form request may name its host only there;
      * HTTP/1.1 toward the backend needs the field (RFC 9112 3.2). */
@@ -96,6 +125,7 @@ size_t te_h1_head_response(struct evbuffer *out, const te_h1_response *res,
                            const te_request *r, unsigned flags)
 {
     size_t before = evbuffer_get_length(out);
+    te_h1_hop hop;
 
     evbuffer_add_printf(out, "HTTP/1.1 %03d ", res->status);
     evbuffer_add(out, res->reason, res->reason_len);
@@ -103,11 +133,12 @@ size_t te_h1_head_response(struct evbuffer *out, const te_h1_response *res,
 
     /* Content-Length passes as sent: the parser checked it, and on HEAD
      * and 304 it describes a body that is not there. */
+    te_h1_hop_init(&hop, res->fields, res->nfields, 0);
     for (unsigned i = 0; i < res->nfields; i++) {
         const te_h1_field *f = &res->fields[i];
 
         if (name_is(f, "x-request-id") ||
-            te_h1_is_hop_by_hop(res->fields, res->nfields, f))
+            te_h1_hop_match(&hop, f->name, f->name_len))
             continue;
         add_field(out, f->name, f->name_len, f->value, f->value_len);
     }

@@ -15,10 +15,14 @@
 
 /*
  * The request head for the backend: origin-form request line, the
- * client's fields minus hop-by-hop ones, Content-Length, Expect and the
- * X-Forwarded-* and X-Request-Id the edge sets itself, then those and
- * the framing of the body as it will be sent (Content-Length, or
- * Transfer-Encoding: chunked).
+ * client's fields minus hop-by-hop ones, Content-Length, Expect and
+ * those te_request_field_dropped keeps back (X-Forwarded-*, Forwarded,
+ * X-Real-IP, X-Request-Id, internal headers, names with '_' unless
+ * underscores_in_headers is on), then Host when the client gave it only
+ * in an absolute-form target, the X-Forwarded-* and X-Request-Id the
+ * edge sets itself, the fields modules added and the framing of the
+ * body as it will be sent (Content-Length, or Transfer-Encoding:
+ * chunked). A dropped name with '_' is logged at debug, once per call.
  */
 void te_h1_head_request(struct evbuffer *out, const te_request *r);
 

@@ -17,6 +17,9 @@
 #include <limits.h>
 #include <string.h>
 
+#include "core.h"
+#include "path.h"
+
 #define H1_BAD       (-400)
 #define H1_URI_LONG  (-414)
 #define H1_EXPECT    (-417)
@@ -279,7 +282,13 @@ static int absolute_authority(const char *t, size_t n, const char **auth,
     return 1;
 }
 
-/* RFC 9112 3.2: which of the four target forms, and the path to route. */
+/*
+ * RFC 9112 3.2: which of the four target forms, and the path to route.
+ * The path of origin-form and absolute-form must pass te_path_is_safe:
+ * routing and product policy go by its raw prefix and it is forwarded
+ * as sent, so a dot segment an origin resolves (RFC 3986 5.2.4) would
+ * reach another product than the one checked.
+ */
 static int parse_target_form(te_h1_request *req)
 {
     const char *t = req->target;
@@ -292,7 +301,7 @@ static int parse_target_form(te_h1_request *req)
     if (t[0] == '/') {
         req->path = t;
         req->path_len = n;
-        return 0;
+        return te_path_is_safe(t, n) ? 0 : H1_BAD;
     }
 
     /* RFC 9112 3.2.4: asterisk-form is for OPTIONS only. */
@@ -321,7 +330,7 @@ static int parse_target_form(te_h1_request *req)
         return H1_BAD;
     req->path = t + rest;
     req->path_len = n - rest;
-    return 0;
+    return te_path_is_safe(req->path, req->path_len) ? 0 : H1_BAD;
 }
 
 /* RFC 9112 3: request-line = method SP request-target SP HTTP-version,
@@ -578,6 +587,7 @@ static int split_head(const char *buf, size_t head_len, size_t skipped,
 
 /* What the Connection fields of a message say (RFC 9112 9.3, 9.6). */
 typedef struct conn_opts {
+    unsigned count; /* options over all Connection fields */
     unsigned close : 1;
     unsigned keep_alive : 1;
 } conn_opts;
@@ -585,7 +595,10 @@ typedef struct conn_opts {
 /*
  * RFC 9110 7.6.1: Connection = #connection-option, each a token. Host and
  * Content-Length may never be named: a proxy that dropped them as
- * hop-by-hop would change the message's routing or framing.
+ * hop-by-hop would change the message's routing or framing. More than
+ * TE_H1_MAX_CONN_OPTIONS options in all, repeats included, are refused:
+ * every field of the message is matched against them (te_h1_hop_match),
+ * and nothing legitimate names more than a few.
  */
 static int parse_connection(const te_h1_field *f, conn_opts *o)
 {
@@ -596,7 +609,7 @@ static int parse_connection(const te_h1_field *f, conn_opts *o)
     while (list_next(f->value, f->value_len, &pos, &e, &elen)) {
         if (elen == 0)
             continue;
-        if (!all_tchar(e, elen))
+        if (!all_tchar(e, elen) || ++o->count > TE_H1_MAX_CONN_OPTIONS)
             return H1_BAD;
         if (eq_ci(e, elen, "close"))
             o->close = 1;
@@ -721,10 +734,17 @@ static int check_request(te_h1_request *req)
         return H1_BAD;
 
     /* RFC 9112 3.2.2 lets the absolute-form authority override Host; an
-     * edge that routes by Host refuses the disagreement instead. */
-    if (absolute_authority(req->target, req->target_len, &auth, &alen) &&
-        saw_host && !span_eq_ci(auth, alen, req->host, req->host_len))
-        return H1_BAD;
+     * edge that routes by Host refuses the disagreement instead. Without
+     * a Host (HTTP/1.0) the authority is the host: it routes the request
+     * and is the Host the backend gets. */
+    if (absolute_authority(req->target, req->target_len, &auth, &alen)) {
+        if (saw_host && !span_eq_ci(auth, alen, req->host, req->host_len))
+            return H1_BAD;
+        if (!saw_host) {
+            req->host = auth;
+            req->host_len = alen;
+        }
+    }
 
     rc = check_framing(&fr, req->version_minor);
     if (rc < 0)
@@ -860,26 +880,18 @@ const te_h1_field *te_h1_find(const te_h1_field *fields, unsigned n,
     return NULL;
 }
 
-int te_h1_is_hop_by_hop(const te_h1_field *fields, unsigned n,
-                        const te_h1_field *f)
+/* RFC 9110 7.6.1, plus Trailer, which names fields of this hop's
+ * chunked framing. */
+static const char *const hop_fixed[] = {
+    "connection", "keep-alive",        "proxy-connection", "te",
+    "trailer",    "transfer-encoding", "upgrade",
+};
+
+void te_h1_hop_init(te_h1_hop *hop, const te_h1_field *fields, unsigned n,
+                    int fold)
 {
-    /* RFC 9110 7.6.1, plus Trailer, which names fields of this hop's
-     * chunked framing. */
-    static const char *const fixed[] = {
-        "connection", "keep-alive",        "proxy-connection", "te",
-        "trailer",    "transfer-encoding", "upgrade",
-    };
-
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-        if (eq_ci(f->name, f->name_len, fixed[i]))
-            return 1;
-    }
-
-    /* Nominating Host or Content-Length is refused by the parser; never
-     * honour it here either. */
-    if (eq_ci(f->name, f->name_len, "host") ||
-        eq_ci(f->name, f->name_len, "content-length"))
-        return 0;
+    hop->nopt = 0;
+    hop->fold = fold != 0;
 
     for (unsigned i = 0; i < n; i++) {
         size_t pos = 0;
@@ -888,11 +900,37 @@ int te_h1_is_hop_by_hop(const te_h1_field *fields, unsigned n,
 
         if (!eq_ci(fields[i].name, fields[i].name_len, "connection"))
             continue;
+        /* Bounded by the value's length; the parser allowed no more
+         * options than there is room for, and any beyond are left out
+         * rather than written past the array. */
         while (
             list_next(fields[i].value, fields[i].value_len, &pos, &e, &elen)) {
-            if (span_eq_ci(e, elen, f->name, f->name_len))
-                return 1;
+            if (elen == 0 || hop->nopt == TE_H1_MAX_CONN_OPTIONS)
+                continue;
+            hop->opt[hop->nopt] = e;
+            hop->opt_len[hop->nopt] = elen;
+            hop->nopt++;
         }
+    }
+}
+
+int te_h1_hop_match(const te_h1_hop *hop, const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(hop_fixed) / sizeof(hop_fixed[0]); i++) {
+        if (te_field_name_eq(name, len, hop_fixed[i], strlen(hop_fixed[i]),
+                             hop->fold))
+            return 1;
+    }
+
+    /* Nominating Host or Content-Length is refused by the parser; never
+     * honour it here either. */
+    if (eq_ci(name, len, "host") || eq_ci(name, len, "content-length"))
+        return 0;
+
+    for (unsigned i = 0; i < hop->nopt; i++) {
+        if (te_field_name_eq(name, len, hop->opt[i], hop->opt_len[i],
+                             hop->fold))
+            return 1;
     }
     return 0;
 }

@@ -75,7 +75,8 @@ typedef struct te_h1_request {
 
     int version_minor;          /* 0 or 1 (HTTP/1.0 or HTTP/1.1) */
 
-    const char *host;           /* Host value, NULL when absent (1.0) */
+    const char *host;           /* Host value; without Host (1.0), the
+                                   absolute-form authority, else NULL */
     size_t host_len;
 
     te_h1_field *fields;        /* the caller's array */
@@ -119,7 +120,9 @@ void te_h1_scan_reset(te_h1_scan *scan);
  * Content-Length syntax and agreement, Transfer-Encoding with a final
  * chunked only (and never with Content-Length, never on HTTP/1.0),
  * whitespace before colons, obs-fold, bare CR/LF and NUL, token syntax of
- * method and field names, HTTP version (505 for anything but 1.0/1.1).
+ * method and field names, HTTP version (505 for anything but 1.0/1.1),
+ * at most TE_H1_MAX_CONN_OPTIONS connection options, and a path that
+ * passes te_path_is_safe (path.h: no dot segments, no "%00").
  */
 int te_h1_parse_request(te_h1_scan *scan, const char *buf, size_t len,
                         const te_h1_limits *lim, te_h1_request *req,
@@ -144,10 +147,37 @@ int te_h1_response_has_body(int request_method, int status);
 const te_h1_field *te_h1_find(const te_h1_field *fields, unsigned n,
                               const char *name);
 
-/* Is this field hop-by-hop (RFC 9110 7.6.1), either by its fixed name or
- * because the message's Connection field names it? */
-int te_h1_is_hop_by_hop(const te_h1_field *fields, unsigned n,
-                        const te_h1_field *f);
+/*
+ * RFC 9110 7.6.1: the connection options of one message, at most this
+ * many over all its Connection fields, repeats included; the parser
+ * refuses more (400 for a request, an invalid answer from a backend), so
+ * that stripping hop-by-hop fields stays linear in the head's size.
+ */
+#define TE_H1_MAX_CONN_OPTIONS 32
+
+/*
+ * The hop-by-hop names of one message, gathered once per message by
+ * te_h1_hop_init and then asked once per field by te_h1_hop_match
+ * (rescanning Connection for each field would cost fields x options).
+ * Borrows the fields' bytes.
+ */
+typedef struct te_h1_hop {
+    const char *opt[TE_H1_MAX_CONN_OPTIONS]; /* the Connection options */
+    size_t opt_len[TE_H1_MAX_CONN_OPTIONS];
+    unsigned nopt;
+    unsigned fold : 1; /* '_' matches '-' (a client's fields) */
+} te_h1_hop;
+
+/* Gathers the options of the Connection fields among fields[0..n) of a
+ * parsed message. fold: match names as te_field_name_eq does with fold,
+ * for a client's fields that a CGI-style backend would read. */
+void te_h1_hop_init(te_h1_hop *hop, const te_h1_field *fields, unsigned n,
+                    int fold);
+
+/* Is the field name[0..len) hop-by-hop (RFC 9110 7.6.1), either by its
+ * fixed name or because a Connection option names it? Host and
+ * Content-Length never are. */
+int te_h1_hop_match(const te_h1_hop *hop, const char *name, size_t len);
 
 /*
  * Chunked body decoder (RFC 9112 7.1). Feed it the bytes that follow the

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core.h"
 #include "log.h"
@@ -430,6 +429,34 @@ static int set_internal(te_conf_ctx *cx, void *mconf, unsigned argc,
     return 0;
 }
 
+/*
+ * underscores_in_headers on|off: may a client's field whose name holds
+ * '_' reach a backend at all? Off by default, as in nginx: CGI, WSGI,
+ * PHP and Rack backends read '_' and '-' as the same byte, so such a
+ * name can pose as any field the edge strips (te_request_field_dropped).
+ */
+static int set_underscores(te_conf_ctx *cx, void *mconf, unsigned argc,
+                           const char *const *argv)
+{
+    te_chainconf *cc = mconf;
+
+    (void)argc;
+    if (cc->underscores_set)
+        return te_conf_error(cx, 0,
+                             "duplicate directive \"underscores_in_headers\"");
+    if (strcmp(argv[1], "on") == 0)
+        cc->underscores = true;
+    else if (strcmp(argv[1], "off") == 0)
+        cc->underscores = false;
+    else
+        return te_conf_error(cx, 1,
+                             "invalid value \"%s\" in "
+                             "\"underscores_in_headers\": expected on or off",
+                             argv[1]);
+    cc->underscores_set = true;
+    return 0;
+}
+
 /* product NAME PREFIX: requests whose path starts with PREFIX are for
  * product NAME (the longest prefix wins). */
 static int set_product(te_conf_ctx *cx, void *mconf, unsigned argc,
@@ -477,6 +504,7 @@ const te_directive te_chainconf_directives[] = {
     {"module", 1, 1, TE_DIR_TOP | TE_DIR_BLOCK, set_module, NULL},
     {"load_module", 1, 1, TE_DIR_TOP, set_load_module, NULL},
     {"internal_headers", 1, TE_DIR_ARGS_ANY, TE_DIR_TOP, set_internal, NULL},
+    {"underscores_in_headers", 1, 1, TE_DIR_TOP, set_underscores, NULL},
     {"product", 2, 2, TE_DIR_TOP, set_product, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -484,9 +512,14 @@ const te_directive te_chainconf_directives[] = {
 
 /* ---------------------------------------------------------- finishing */
 
+/* X-Original-URL and X-Rewrite-URL: IIS, Symfony and Zend take them as
+ * the URL the client asked for, in place of the request line, so a
+ * client's own would route past the edge's path checks. */
 static const te_header_pattern default_internal[] = {
     {"x-tenant-", 9, true},
     {"x-principal-", 12, true},
+    {"x-original-url", 14, false},
+    {"x-rewrite-url", 13, false},
 };
 
 static int default_chain(te_chainconf *cc, te_conf_ctx *cx)
@@ -618,13 +651,15 @@ int te_chainconf_index(const te_chainconf *cc, const te_module *m)
     return -1;
 }
 
+/* '_' matches '-' (te_field_name_eq): X_Tenant_Id is internal wherever
+ * X-Tenant-Id is, for a backend that reads both as HTTP_X_TENANT_ID. */
 int te_chainconf_internal(const te_chainconf *cc, const char *name, size_t len)
 {
     for (unsigned i = 0; i < cc->ninternal; i++) {
         const te_header_pattern *pt = &cc->internal[i];
 
         if (pt->prefix ? len >= pt->len : len == pt->len)
-            if (strncasecmp(name, pt->name, pt->len) == 0)
+            if (te_field_name_eq(name, pt->len, pt->name, pt->len, 1))
                 return 1;
     }
     return 0;

@@ -7,8 +7,9 @@
  * one's configuration, the chain, the handlers of each phase in chain
  * order, the products and the internal header patterns. It is built by
  * the config loader through the core directives below (`chain`,
- * `module`, `load_module`, `product`, `internal_headers`), which are
- * written against the same te_directive API modules use, and is
+ * `module`, `load_module`, `product`, `internal_headers`,
+ * `underscores_in_headers`), which are written against the same
+ * te_directive API modules use, and is
  * read-only once the load has finished.
  *
  * The core knows no module by name: the built-in list and the default
@@ -75,6 +76,8 @@ typedef struct te_chainconf {
     unsigned nproducts;
     te_header_pattern *internal;
     unsigned ninternal;
+    bool underscores;        /* underscores_in_headers on */
+    bool underscores_set;    /* the directive was read */
     const te_shard **shards; /* by name, for te_chainconf_shard */
     unsigned nshards;
     char **strings; /* te_conf_strdup and the like */
@@ -140,7 +143,8 @@ int te_config_core_directive(const char *name);
 unsigned te_chainconf_count(const te_chainconf *cc);
 /* m's index in mods, or -1. */
 int te_chainconf_index(const te_chainconf *cc, const te_module *m);
-/* Is the field name (len bytes) one of the internal headers? */
+/* Is the field name (len bytes) one of the internal headers? '_' in
+ * either matches '-'. */
 int te_chainconf_internal(const te_chainconf *cc, const char *name, size_t len);
 /* The product of path (len bytes; the query is ignored), or NULL. */
 const te_product_conf *te_chainconf_product(const te_chainconf *cc,

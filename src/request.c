@@ -7,7 +7,6 @@
 #include "request.h"
 
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,21 +121,56 @@ void te_request_end(te_request *r)
         te_arena_reset(r->arena);
 }
 
+/*
+ * What the edge, as the first hop, asserts and a client may not: the
+ * client address and scheme (it sets X-Forwarded-For, -Proto, -Host
+ * itself) and the request id. Any other X-Forwarded-* (Port, Prefix,
+ * Ssl, ...), Forwarded (RFC 7239) and the client-address fields that
+ * frameworks trust (X-Real-IP and the like) would otherwise arrive
+ * looking as if a proxy had set them.
+ */
+static const te_header_pattern edge_own[] = {
+    {"x-forwarded-", 12, true},  {"forwarded", 9, false},
+    {"x-real-ip", 9, false},     {"x-client-ip", 11, false},
+    {"client-ip", 9, false},     {"true-client-ip", 14, false},
+    {"x-request-id", 12, false},
+};
+
+static int edge_owned(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(edge_own) / sizeof(edge_own[0]); i++) {
+        const te_header_pattern *pt = &edge_own[i];
+
+        if (pt->prefix ? len >= pt->len : len == pt->len)
+            if (te_field_name_eq(name, pt->len, pt->name, pt->len, 1))
+                return 1;
+    }
+    return 0;
+}
+
+/* Every match folds '_' into '-': with underscores_in_headers on, a
+ * client's X_Tenant_Id reaches a CGI-style backend as HTTP_X_TENANT_ID,
+ * so it goes wherever X-Tenant-Id goes. */
 int te_request_field_dropped(const te_request *r, const char *name,
                              size_t len)
 {
     const te_field_add *f;
 
+    if (memchr(name, '_', len) != NULL &&
+        (r->cc == NULL || !r->cc->underscores))
+        return TE_FIELD_UNDERSCORE;
+    if (edge_owned(name, len))
+        return TE_FIELD_DROPPED;
     if (r->cc != NULL && te_chainconf_internal(r->cc, name, len))
-        return 1;
+        return TE_FIELD_DROPPED;
     for (f = r->up_remove; f != NULL; f = f->next)
-        if (f->name_len == len && strncasecmp(f->name, name, len) == 0)
-            return 1;
+        if (te_field_name_eq(f->name, f->name_len, name, len, 1))
+            return TE_FIELD_DROPPED;
     /* a field a module sets replaces the client's of that name */
     for (f = r->up_add; f != NULL; f = f->next)
-        if (f->name_len == len && strncasecmp(f->name, name, len) == 0)
-            return 1;
-    return 0;
+        if (te_field_name_eq(f->name, f->name_len, name, len, 1))
+            return TE_FIELD_DROPPED;
+    return TE_FIELD_KEPT;
 }
 
 int te_request_has_body(const te_request *r)

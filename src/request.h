@@ -150,9 +150,23 @@ int te_request_begin(te_request *r);
  */
 void te_request_end(te_request *r);
 
-/* 1 when the client's field of that name (len bytes) must not reach
- * the backend: an internal header of the config, one a module removed,
- * or one a module sets itself. */
+/* Results of te_request_field_dropped: non-zero means dropped. */
+enum te_field_fate {
+    TE_FIELD_KEPT = 0,
+    TE_FIELD_DROPPED,   /* a field the edge or a module owns */
+    TE_FIELD_UNDERSCORE /* '_' in the name, underscores_in_headers off */
+};
+
+/*
+ * Whether the client's field of that name (len bytes) may reach the
+ * backend, whatever the protocol: TE_FIELD_UNDERSCORE for a name with
+ * '_' unless underscores_in_headers is on; TE_FIELD_DROPPED for what the
+ * edge sets as the first hop (X-Forwarded-*, Forwarded, X-Real-IP and
+ * other client-address fields, X-Request-Id), an internal header of the
+ * config, one a module removed or one a module sets itself, '_' matching
+ * '-' in each; else TE_FIELD_KEPT. Framing and hop-by-hop fields are the
+ * protocol side's to drop.
+ */
 int te_request_field_dropped(const te_request *r, const char *name,
                              size_t len);
 

@@ -1,7 +1,7 @@
 /*
  * request_api.c: the request side of the module API (tenantedge/module.h):
- * accessors, answers, per-request storage and cleanups, the tenant
- * lookup, and logging with the request's id and tenant.
+ * accessors, answers, per-request storage and cleanups, the tenant and
+ * session lookups, and logging with the request's id and tenant.
  *
  * Everything a module gets or gives is copied into the request's arena
  * or borrowed from the head buffer, both alive until te_request_end, so
@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "chain.h"
 #include "log.h"
 #include "module.h"
 #include "request.h"
+#include "session.h"
 #include "tcs.h"
 #include "worker.h"
 
@@ -227,9 +229,30 @@ int te_request_header_at(const te_request *r, unsigned i, const char **name,
     return 0;
 }
 
+/* Unlinks the fields named <name> that modules added for the backend,
+ * so that the one added next stands alone: two identity modules in a
+ * chain may both forward the same principal. */
+static void drop_upstream_added(te_request *r, const char *name)
+{
+    te_field_add **p = &r->up_add;
+
+    /* Bounded: each pass moves along or unlinks one field. */
+    while (*p != NULL) {
+        if (strcasecmp((*p)->name, name) == 0)
+            *p = (*p)->next;
+        else
+            p = &(*p)->next;
+    }
+    r->up_add_tail = p;
+}
+
 int te_request_add_upstream_header(te_request *r, const char *name,
                                    const char *value)
 {
+    if (name == NULL || value == NULL || !token_valid(name) ||
+        !value_valid(value) || field_reserved(name))
+        return -1;
+    drop_upstream_added(r, name);
     return add_field(r, &r->up_add_tail, name, value);
 }
 
@@ -481,6 +504,84 @@ te_status te_tcs_lookup(te_request *r, const char *site, size_t len,
     rc = te_tcs_get(r->w->tcs, site, len, ctx, lookup_done, lk, &lk->wait);
     if (rc != TE_AGAIN)
         lk->wait = NULL;
+    return rc;
+}
+
+/* A session lookup that waits: as for the tenant lookup, a cleanup
+ * withdraws it if the request ends first. */
+typedef struct session_lookup {
+    te_request *r;
+    te_session_cb cb;
+    void *arg;
+    te_sessions_wait *wait; /* pending, else NULL */
+} session_lookup;
+
+/* The service's session is borrowed: the request keeps a copy in its
+ * arena. NULL when out of memory. */
+static const te_session *session_copy(te_request *r, const te_session *s)
+{
+    te_session *c = te_arena_alloc(r->arena, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    c->id = copy(r, s->id);
+    c->user = copy(r, s->user);
+    c->tenant = copy(r, s->tenant);
+    c->expires = s->expires;
+    if (c->id == NULL || c->user == NULL || c->tenant == NULL)
+        return NULL;
+    return c;
+}
+
+static void session_done(void *arg, te_status rc, const te_session *s)
+{
+    session_lookup *lk = arg;
+    const te_session *mine = NULL;
+
+    lk->wait = NULL;
+    if (rc == TE_OK && (mine = session_copy(lk->r, s)) == NULL)
+        rc = TE_ERROR;
+    lk->cb(lk->r, rc, mine, lk->arg);
+}
+
+static void session_cancel(void *arg)
+{
+    session_lookup *lk = arg;
+
+    if (lk->wait != NULL)
+        te_sessions_cancel(lk->wait);
+    lk->wait = NULL;
+}
+
+te_status te_session_lookup(te_request *r, const char *id, size_t len,
+                            const te_session **session, te_session_cb cb,
+                            void *arg)
+{
+    te_sessions *ss = r->w->tcs != NULL ? te_tcs_sessions(r->w->tcs) : NULL;
+    const te_session *found = NULL;
+    session_lookup *lk;
+    struct timespec ts;
+    te_status rc;
+
+    *session = NULL;
+    if (id == NULL || !te_session_id_valid(id, len))
+        return TE_DECLINED;
+    if (ss == NULL)
+        return TE_ERROR;
+    lk = te_arena_alloc(r->arena, sizeof(*lk));
+    if (lk == NULL || te_request_add_cleanup(r, session_cancel, lk) < 0)
+        return TE_ERROR;
+    lk->r = r;
+    lk->cb = cb;
+    lk->arg = arg;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    rc = te_sessions_get(ss, id, len, (int64_t)ts.tv_sec, &found, session_done,
+                         lk, &lk->wait);
+    if (rc != TE_AGAIN)
+        lk->wait = NULL;
+    if (rc == TE_OK && (*session = session_copy(r, found)) == NULL)
+        rc = TE_ERROR;
     return rc;
 }
 

@@ -15,6 +15,10 @@
  * Lifecycle events evict the tenant (by id) and the site, so the next
  * request fetches the new record; after every (re)subscribe the whole
  * cache turns stale, since events sent while unsubscribed are lost.
+ *
+ * Login sessions (session.c) ride on the same client: this file creates
+ * their service with store redis and hands it the session-revoke events
+ * and the resubscribes, after which every cached session goes.
  */
 #include "tcs.h"
 
@@ -27,6 +31,7 @@
 
 #include "log.h"
 #include "redis.h"
+#include "session.h"
 #include "tcs_cache.h"
 #include "tcs_store.h"
 
@@ -72,6 +77,7 @@ struct te_tcs {
     te_tcs_table *table; /* static, file */
     te_tcs_cache *cache; /* redis */
     te_redis *redis;
+    te_sessions *sessions; /* redis: login sessions on the same client */
     const char *prefix;
     size_t prefix_len;
     const char *redis_name;
@@ -395,6 +401,11 @@ te_status te_tcs_get(te_tcs *t, const char *site, size_t len,
     return get_redis(t, site, len, ctx, cb, arg, wait);
 }
 
+te_sessions *te_tcs_sessions(te_tcs *t)
+{
+    return t->sessions;
+}
+
 int te_tcs_ready(const te_tcs *t)
 {
     if (t->store != TE_TCS_STORE_REDIS)
@@ -415,11 +426,30 @@ static const char *member(json_t *obj, const char *key, size_t *len)
     return json_string_value(v);
 }
 
+/* {"event":"session-revoke","session":"<id>"}: the session goes from
+ * this worker's cache. The id is a credential: never logged. */
+static void on_session_revoke(te_tcs *t, json_t *root)
+{
+    size_t len = 0;
+    const char *id = member(root, "session", &len);
+
+    if (id == NULL || !te_session_id_valid(id, len)) {
+        te_log(TE_LOG_WARN,
+               "session-revoke event ignored, no valid \"session\", "
+               "redis=%s worker=%u",
+               t->redis_name, t->worker_id);
+        return;
+    }
+    te_sessions_revoke(t->sessions, id, len);
+    if (te_log_enabled(TE_LOG_DEBUG))
+        te_log(TE_LOG_DEBUG, "session revoked, worker=%u", t->worker_id);
+}
+
 /*
  * {"event":"suspend","tenant":"t-0001","site":"acme",...}: whatever the
  * event, the tenant and the site it names are evicted, so the next
- * request reads the record as it now is. session-revoke is about
- * sessions, not tenant records, and is left to the session module.
+ * request reads the record as it now is. session-revoke is about a
+ * session, not a tenant record, and goes to the session service.
  */
 static void on_event(void *owner, const char *msg, size_t len)
 {
@@ -448,8 +478,10 @@ static void on_event(void *owner, const char *msg, size_t len)
                t->redis_name, t->worker_id);
         goto done;
     }
-    if (strcmp(event, "session-revoke") == 0)
+    if (strcmp(event, "session-revoke") == 0) {
+        on_session_revoke(t, root);
         goto done;
+    }
 
     if (tenant != NULL && te_tcs_id_valid(tenant, tlen))
         n += te_tcs_cache_evict_tenant(t->cache, tenant, tlen);
@@ -480,6 +512,7 @@ static void on_subscribed(void *owner)
     te_tcs *t = owner;
 
     te_tcs_cache_mark_all_stale(t->cache, now_ms());
+    te_sessions_flush(t->sessions);
 }
 
 /* ---- create and destroy ---- */
@@ -506,6 +539,7 @@ static int create_redis(te_tcs *t, struct event_base *base, const te_config *cf)
         .on_subscribed = on_subscribed,
         .owner = t,
     };
+    te_sessions_conf sc = {0};
 
     t->prefix = cf->tcs_prefix;
     t->prefix_len = strlen(cf->tcs_prefix);
@@ -527,7 +561,20 @@ static int create_redis(te_tcs *t, struct event_base *base, const te_config *cf)
         return -1;
     }
     t->redis = te_redis_create(base, &rc);
-    return t->redis != NULL ? 0 : -1;
+    if (t->redis == NULL)
+        return -1;
+
+    /* Sessions: the same client, bounds and negative time as tenants;
+     * never stale (session_cache.h). */
+    sc.redis = t->redis;
+    sc.prefix = t->prefix;
+    sc.redis_name = t->redis_name;
+    sc.worker_id = t->worker_id;
+    sc.cache.max_entries = cf->tcs_cache;
+    sc.cache.ttl_ms = cf->tcs_ttl;
+    sc.cache.negative_ttl_ms = cf->tcs_negative_ttl;
+    t->sessions = te_sessions_create(&sc);
+    return t->sessions != NULL ? 0 : -1;
 }
 
 te_tcs *te_tcs_create(struct event_base *base, const te_config *cf,
@@ -593,7 +640,9 @@ void te_tcs_destroy(te_tcs *t)
     t->destroying = 1;
 
     /* Fetches in flight end here, freed by their callbacks unheard. */
+    te_sessions_closing(t->sessions);
     te_redis_destroy(t->redis);
+    te_sessions_destroy(t->sessions);
     te_tcs_cache_destroy(t->cache);
 
     /* Bounded: each pass frees one wait. */

@@ -69,6 +69,10 @@ te_status te_tcs_get(te_tcs *t, const char *site, size_t len,
  * the wait is freed. */
 void te_tcs_cancel(te_tcs_wait *w);
 
+/* The session service on this worker's Redis client (session.h); NULL
+ * unless the store is redis. */
+struct te_sessions *te_tcs_sessions(te_tcs *t);
+
 /* 1 when the store can answer now: always for static and file; for
  * redis, when commands are accepted and lifecycle events are heard. */
 int te_tcs_ready(const te_tcs *t);

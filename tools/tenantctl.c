@@ -23,7 +23,8 @@
  * product active again.
  *
  * The Lua script is in tenantctl_script.c, the -c config scan and address
- * parsing in tenantctl_conf.c.
+ * parsing in tenantctl_conf.c, `token` (a signed JWT for a site, for the
+ * jwt module) in tenantctl_token.c.
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -112,6 +113,10 @@ static void usage(FILE *out)
           "  destroy SITE\n"
           "  show SITE\n"
           "  list\n"
+          "  token --site S --key FILE [--kid K] [--ttl 15m] [--claim k=v "
+          "...]\n"
+          "        [--tenant T] [--iss I] [--aud A] [--sub S] [--alg A]\n"
+          "                (a signed JWT; -c gives issuer and audience)\n"
           "-c takes the Redis address from the edge's `redis HOST:PORT;`,\n"
           "-r overrides it; 127.0.0.1:6379 when neither is given.\n",
           out);
@@ -355,6 +360,28 @@ fail:
     if (c != NULL)
         redisFree(c);
     return NULL;
+}
+
+redisContext *te_ctl_connect(const struct te_ctl_redis *rd)
+{
+    char host[256] = DEFAULT_HOST, confaddr[300];
+    int port = DEFAULT_PORT;
+
+    if (rd->addr != NULL) {
+        if (te_ctl_parse_addr(rd->addr, host, sizeof(host), &port) < 0) {
+            te_ctl_complain("-r %s: expected HOST:PORT", rd->addr);
+            return NULL;
+        }
+    } else if (rd->conf != NULL) {
+        if (te_ctl_conf_redis_addr(rd->conf, confaddr, sizeof(confaddr)) < 0)
+            return NULL;
+        if (te_ctl_parse_addr(confaddr, host, sizeof(host), &port) < 0) {
+            te_ctl_complain("%s: redis %s: expected HOST:PORT", rd->conf,
+                            confaddr);
+            return NULL;
+        }
+    }
+    return connect_redis(host, port, rd->password, rd->db);
 }
 
 /* Turns a refusal from the script into the operator's message. */
@@ -784,6 +811,11 @@ int main(int argc, char **argv)
     }
     if (optind >= argc)
         usage_error("no command given");
+    if (strcmp(argv[optind], "token") == 0) {
+        const struct te_ctl_redis rd = {addr, conf, password, db};
+
+        return te_ctl_token(argc - optind - 1, argv + optind + 1, conf, &rd);
+    }
     cmd = find_command(argv[optind]);
     if (cmd == NULL)
         usage_error("unknown command: %s", argv[optind]);

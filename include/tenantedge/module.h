@@ -123,6 +123,17 @@ const char *te_conf_dir(te_conf_ctx *cx);
 int te_conf_shard_region(te_conf_ctx *cx, const char *shard,
                          const char **region);
 
+/* Products declared by the core's `product NAME PREFIX;` lines: 1 if
+ * one is called name (and *prefix gets its PREFIX, a string of the
+ * snapshot). Valid in finish_conf. */
+int te_conf_product_prefix(te_conf_ctx *cx, const char *name,
+                           const char **prefix);
+
+/* 1 when this configuration can look sessions up (te_session_lookup):
+ * the tenant context service uses Redis, `tcs { store redis; }`. Valid
+ * in finish_conf. */
+int te_conf_sessions_available(te_conf_ctx *cx);
+
 /* ------------------------------------------------------------- modules */
 
 struct te_module {
@@ -197,9 +208,10 @@ int te_request_header_at(const te_request *r, unsigned i, const char **name,
  * one that frames the message or that the core sets (Content-Length,
  * Transfer-Encoding, Connection, X-Request-Id...), or the value holds
  * CR, LF or NUL (nothing is added), or out of memory. A field added
- * here replaces every client field of that name. The core strips the
- * configured internal_headers from what the client sent whatever the
- * chain does; fields added here are not stripped. */
+ * here replaces every client field of that name, and any field of that
+ * name a module added before (the last one added stands). The core
+ * strips the configured internal_headers from what the client sent
+ * whatever the chain does; fields added here are not stripped. */
 int te_request_add_upstream_header(te_request *r, const char *name,
                                    const char *value);
 /* Drop every client field of that name on the way to the backend. */
@@ -332,6 +344,59 @@ typedef void (*te_tcs_cb)(te_request *r, te_status rc, te_tcs_context *ctx,
 
 te_status te_tcs_lookup(te_request *r, const char *site, size_t len,
                         te_tcs_context **ctx, te_tcs_cb cb, void *arg);
+
+/* ------------------------------------------------------------ sessions */
+
+/*
+ * Login sessions, written by the identity system at
+ * <prefix>session:<id> as JSON {"user":..., "tenant":..., "expires":...}
+ * (expires in unix seconds) and looked up through the same per-worker
+ * Redis client and cache tiers as tenant contexts. A session-revoke
+ * event, {"event":"session-revoke","session":"<id>"} on the events
+ * channel, evicts it on every worker at once.
+ *
+ * A session id is TE_SESSION_ID_MIN..TE_SESSION_ID_MAX bytes of
+ * [A-Za-z0-9._-]; anything else is no session's id and is never sent to
+ * Redis.
+ */
+#define TE_SESSION_ID_MIN   16
+#define TE_SESSION_ID_MAX   128
+#define TE_SESSION_USER_MAX 256
+
+/* One session, copied into the request: it lives until the request
+ * ends. */
+typedef struct te_session {
+    const char *id;
+    const char *user;   /* 1..TE_SESSION_USER_MAX bytes of visible ASCII */
+    const char *tenant; /* a tenant id (te_tcs_id_valid) */
+    int64_t expires;    /* unix seconds */
+} te_session;
+
+/* 1 when s of len bytes is a valid session id, else 0. */
+int te_session_id_valid(const char *s, size_t len);
+
+/*
+ * te_session_lookup looks up the session id (len bytes):
+ *   TE_OK       *session is set now: a live session (expires is later
+ *               than now);
+ *   TE_DECLINED no such session: unknown, expired, revoked, or id is not
+ *               a valid session id;
+ *   TE_AGAIN    cb(r, rc, session, arg) runs later on this worker with
+ *               rc one of TE_OK (session set), TE_DECLINED or TE_ERROR;
+ *               never after the request ended (the core registered a
+ *               cleanup that cancels the wait), never inside this call;
+ *   TE_ERROR    the store cannot answer (Redis unreachable, a malformed
+ *               record, logged once by the core, or a configuration
+ *               without `store redis`): answer 503 with Retry-After.
+ * Cached sessions are never served stale: past its cache time, or once
+ * Redis is unreachable, a session is fetched again or refused.
+ */
+typedef void (*te_session_cb)(te_request *r, te_status rc,
+                              const te_session *session, void *arg);
+
+te_status te_session_lookup(te_request *r, const char *id, size_t len,
+                            const te_session **session, te_session_cb cb,
+                            void *arg);
 
 /* -------------------------------------------------------------- logging */
 

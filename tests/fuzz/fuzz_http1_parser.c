@@ -9,9 +9,10 @@
  * claims more bytes than it was given and always makes progress.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Iinclude \
- *       src/http1_parser.c tests/fuzz/fuzz_http1_parser.c
+ *       src/http1_parser.c src/path.c tests/fuzz/fuzz_http1_parser.c
  */
 #include "http1_parser.h"
+#include "path.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -298,20 +299,26 @@ static void fuzz_response(const char *buf, size_t len, uint64_t h)
     }
 }
 
-/* te_h1_is_hop_by_hop and te_h1_find on whatever fields parsed. */
+/* te_h1_hop_match and te_h1_find on whatever fields parsed; the path
+ * of an accepted origin-form target is always te_path_is_safe. */
 static void fuzz_lookups(const char *buf, size_t len)
 {
     static te_h1_field f[CAP];
     te_h1_request req;
     te_h1_scan s;
+    te_h1_hop hop;
     const te_h1_limits l = {8192, 32768, CAP};
 
     te_h1_scan_reset(&s);
     if (te_h1_parse_request(&s, buf, len, &l, &req, f, CAP) <= 0)
         return;
+    te_h1_hop_init(&hop, f, req.nfields, (int)(len & 1));
+    CHECK(hop.nopt <= TE_H1_MAX_CONN_OPTIONS);
     for (unsigned i = 0; i < req.nfields; i++)
-        (void)te_h1_is_hop_by_hop(f, req.nfields, &f[i]);
-    CHECK(req.host == NULL || te_h1_find(f, req.nfields, "host") != NULL);
+        (void)te_h1_hop_match(&hop, f[i].name, f[i].name_len);
+    CHECK(req.host == NULL || te_h1_find(f, req.nfields, "host") != NULL ||
+          req.target[0] != '/');
+    CHECK(req.path[0] == '*' || te_path_is_safe(req.path, req.path_len));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

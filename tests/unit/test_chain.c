@@ -460,6 +460,72 @@ START_TEST(fields_added_are_checked)
 }
 END_TEST
 
+static int fate(te_request *r, const char *name)
+{
+    return te_request_field_dropped(r, name, strlen(name));
+}
+
+/* The edge is the first hop: a client's claims about the client never
+ * pass; X-Original-URL and X-Rewrite-URL are default internal headers. */
+START_TEST(first_hop_fields_are_dropped)
+{
+    static const char *const names[] = {
+        "X-Forwarded-For",  "x-forwarded-proto",  "X-Forwarded-Host",
+        "X-Forwarded-Port", "X-Forwarded-Prefix", "Forwarded",
+        "X-Real-IP",        "X-Client-IP",        "Client-IP",
+        "True-Client-IP",   "X-Request-Id",       "X-Original-URL",
+        "X-Rewrite-URL",
+    };
+    te_request *r;
+
+    load("chain a;");
+    r = begin("/", "acme.edge.test");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        ck_assert_msg(fate(r, names[i]) == TE_FIELD_DROPPED, "%s passed",
+                      names[i]);
+    ck_assert_int_eq(fate(r, "X-Forwarded"), TE_FIELD_KEPT);
+    ck_assert_int_eq(fate(r, "Forwarded-X"), TE_FIELD_KEPT);
+    ck_assert_int_eq(fate(r, "X-Real-IPs"), TE_FIELD_KEPT);
+}
+END_TEST
+
+/* underscores_in_headers off (the default): any name with '_' is kept
+ * back; on: it passes unless, read with '-' for '_', it is a field the
+ * edge or a module owns. */
+START_TEST(names_with_underscores_follow_the_directive)
+{
+    te_request *r;
+
+    load("chain a;");
+    r = begin("/", "acme.edge.test");
+    ck_assert_int_eq(fate(r, "X_Tenant_Id"), TE_FIELD_UNDERSCORE);
+    ck_assert_int_eq(fate(r, "X_Custom"), TE_FIELD_UNDERSCORE);
+    ck_assert_int_eq(fate(r, "_"), TE_FIELD_UNDERSCORE);
+    ck_assert_int_eq(fate(r, "X-Custom"), TE_FIELD_KEPT);
+    te_request_end(r);
+    free(w->mstate);
+    free(w);
+    te_config_unref(cf);
+
+    load("chain a;\nunderscores_in_headers on;");
+    r = begin("/", "acme.edge.test");
+    ck_assert_int_eq(fate(r, "X_Custom"), TE_FIELD_KEPT);
+    ck_assert_int_eq(fate(r, "X_Tenant_Id"), TE_FIELD_DROPPED);
+    ck_assert_int_eq(fate(r, "x_principal_user"), TE_FIELD_DROPPED);
+    ck_assert_int_eq(fate(r, "X_Forwarded_For"), TE_FIELD_DROPPED);
+    ck_assert_int_eq(fate(r, "X_Real_IP"), TE_FIELD_DROPPED);
+    ck_assert_int_eq(fate(r, "X_Request_Id"), TE_FIELD_DROPPED);
+    ck_assert_int_eq(fate(r, "X_Rewrite_URL"), TE_FIELD_DROPPED);
+
+    /* what a module removes or sets, in either spelling */
+    te_request_remove_upstream_header(r, "X-Drop-Me");
+    ck_assert_int_eq(te_request_add_upstream_header(r, "X-Set_By-Me", "1"), 0);
+    ck_assert_int_eq(fate(r, "x_drop_me"), TE_FIELD_DROPPED);
+    ck_assert_int_eq(fate(r, "X-Set-By-Me"), TE_FIELD_DROPPED);
+    ck_assert_int_eq(fate(r, "X_Set_By_Me"), TE_FIELD_DROPPED);
+}
+END_TEST
+
 START_TEST(shard_must_be_in_the_tenant_region)
 {
     te_tcs_context *eu;
@@ -588,6 +654,8 @@ static Suite *chain_suite(void)
     tcase_add_test(tc, request_storage_is_zeroed_and_per_module);
     tcase_add_test(tc, host_site_and_product);
     tcase_add_test(tc, fields_added_are_checked);
+    tcase_add_test(tc, first_hop_fields_are_dropped);
+    tcase_add_test(tc, names_with_underscores_follow_the_directive);
     tcase_add_test(tc, shard_must_be_in_the_tenant_region);
     tcase_add_test(tc, respond_rules);
     tcase_add_test(tc, worker_state_per_module);

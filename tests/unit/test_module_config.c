@@ -451,6 +451,15 @@ START_TEST(internal_headers_default_and_set)
     ck_assert(te_chainconf_internal(cf->chain, "x-principal-sub", 15));
     ck_assert(!te_chainconf_internal(cf->chain, "X-Tenant", 8));
     ck_assert(!te_chainconf_internal(cf->chain, "X-Custom", 8));
+    /* URL overrides that IIS, Symfony and Zend honour */
+    ck_assert(te_chainconf_internal(cf->chain, "X-Original-URL", 14));
+    ck_assert(te_chainconf_internal(cf->chain, "x-rewrite-url", 13));
+    ck_assert(!te_chainconf_internal(cf->chain, "X-Original-URLs", 15));
+    /* '_' stands for '-', as a CGI-style backend reads it */
+    ck_assert(te_chainconf_internal(cf->chain, "X_Tenant_Id", 11));
+    ck_assert(te_chainconf_internal(cf->chain, "x_principal-sub", 15));
+    ck_assert(te_chainconf_internal(cf->chain, "X_Original_URL", 14));
+    ck_assert(!te_chainconf_internal(cf->chain, "X_Tenant", 8));
     te_config_unref(cf);
 
     cf = parse(HEAD "internal_headers X-Secret X-Internal-*;\n");
@@ -460,6 +469,33 @@ START_TEST(internal_headers_default_and_set)
     ck_assert(te_chainconf_internal(cf->chain, "X-INTERNAL-a", 12));
     ck_assert(!te_chainconf_internal(cf->chain, "X-Tenant-Id", 11));
     te_config_unref(cf);
+}
+END_TEST
+
+START_TEST(underscores_in_headers_is_off_unless_on)
+{
+    te_config *cf = parse(HEAD);
+
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    ck_assert(!cf->chain->underscores);
+    te_config_unref(cf);
+
+    cf = parse(HEAD "underscores_in_headers on;\n");
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    ck_assert(cf->chain->underscores);
+    te_config_unref(cf);
+
+    cf = parse(HEAD "underscores_in_headers off;\n");
+    ck_assert_msg(cf != NULL, "%s", errbuf);
+    ck_assert(!cf->chain->underscores);
+    te_config_unref(cf);
+
+    expect_error(HEAD "underscores_in_headers yes;\n",
+                 "t.conf:4:24: invalid value \"yes\" in "
+                 "\"underscores_in_headers\": expected on or off");
+    expect_error(HEAD "underscores_in_headers on;\n"
+                      "underscores_in_headers on;\n",
+                 "t.conf:5:1: duplicate directive \"underscores_in_headers\"");
 }
 END_TEST
 
@@ -528,6 +564,7 @@ static Suite *module_config_suite(void)
     tcase_add_test(tc, too_many_products);
     tcase_add_test(tc, internal_headers_default_and_set);
     tcase_add_test(tc, internal_headers_errors);
+    tcase_add_test(tc, underscores_in_headers_is_off_unless_on);
     tcase_add_test(tc, load_module_errors);
     suite_add_tcase(s, tc);
     return s;
