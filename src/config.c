@@ -40,7 +40,6 @@
 #define MAX_WORKERS     256
 #define MAX_NAME        64 /* zone, region, shard, tenant id */
 #define TCS_MAX_CACHE   10000000 /* cached tenants per worker */
-#define TCS_MAX_PREFIX  64
 
 /* The name shown for te_config_parse(NULL, ...): such text has no
  * directory, so it may not include files (the fuzzer relies on this). */
@@ -1237,22 +1236,14 @@ static int set_tcs_cache(struct parser *p, const struct directive *d,
 static int set_tcs_prefix(struct parser *p, const struct directive *d,
                           struct tok *a, unsigned n)
 {
-    size_t i;
-
     (void)d;
     (void)n;
-    if (a->len == 0 || a->len > TCS_MAX_PREFIX)
+    if (a->len == 0 || a->len > TE_TCS_PREFIX_MAX)
         return fail(p, &a->at, "invalid prefix \"%s\": 1..%d bytes", a->s,
-                    TCS_MAX_PREFIX);
-    for (i = 0; i < a->len; i++) {
-        char c = a->s[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == ':' || c == '.' || c == '_' ||
-              c == '-'))
-            return fail(p, &a->at,
-                        "invalid prefix \"%s\": only [A-Za-z0-9:._-]", a->s);
-    }
+                    TE_TCS_PREFIX_MAX);
+    if (!te_tcs_prefix_valid(a->s, a->len))
+        return fail(p, &a->at, "invalid prefix \"%s\": only [A-Za-z0-9:._-]",
+                    a->s);
     p->cf->tcs_prefix = a->s;
     a->s = NULL;
     return 0;
@@ -2051,8 +2042,8 @@ static int finish_tcs(struct parser *p)
         return fail(p, file_at, "\"file\" is only used with \"store file\"");
 
     if (cf->tcs_store == TE_TCS_STORE_FILE &&
-        te_tcs_file_load(cf->tcs_file, &cf->tcs_file_text, &cf->tcs_file_len,
-                         why, sizeof(why)) < 0)
+        te_tcs_file_load(cf->tcs_file, cf, &cf->tcs_file_text,
+                         &cf->tcs_file_len, why, sizeof(why)) < 0)
         return fail(p, file_at, "tenants file \"%s\": %s", cf->tcs_file, why);
     return 0;
 }

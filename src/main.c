@@ -3,15 +3,18 @@
  * and the signals that drain them.
  *
  * The main thread only starts workers, waits on its own event_base for
- * SIGTERM/SIGINT, then wakes each worker to drain, joins them and frees
- * everything (the test suite runs the daemon under LeakSanitizer).
+ * SIGTERM/SIGINT/SIGQUIT, then wakes each worker to drain, joins them and
+ * frees everything (the test suite runs the daemon under LeakSanitizer).
+ * SIGHUP, SIGUSR1 and SIGUSR2 are logged and otherwise ignored.
  */
 #include "te_autoconf.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -52,8 +55,88 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct event_base *base = arg;
 
     te_log(TE_LOG_NOTICE, "received %s, draining",
-           sig == SIGTERM ? "SIGTERM" : "SIGINT");
+           sig == SIGTERM   ? "SIGTERM"
+           : sig == SIGQUIT ? "SIGQUIT"
+                            : "SIGINT");
     event_base_loopbreak(base);
+}
+
+/* Signals whose default action would kill the daemon at once, without a
+ * drain: SIGQUIT drains like SIGTERM; the others are answered and the
+ * daemon keeps serving. */
+static const int other_signals[] = {SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2};
+#define NOTHER_SIGNALS (sizeof(other_signals) / sizeof(other_signals[0]))
+
+/* SIGHUP is what supervisors send to reload; there is no reload yet, so
+ * say so rather than die. SIGUSR1/SIGUSR2 have no meaning yet. */
+static void on_signal_kept(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    if (sig == SIGHUP)
+        te_log(TE_LOG_NOTICE, "reload requested but not supported yet; "
+                              "restart to apply a new configuration");
+    else
+        te_log(TE_LOG_DEBUG, "received %s, ignored",
+               sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
+}
+
+/* Watches other_signals on the main thread's base; evs has
+ * NOTHER_SIGNALS slots, left NULL where nothing was made. */
+static int watch_other_signals(struct event_base *base, struct event **evs)
+{
+    for (size_t i = 0; i < NOTHER_SIGNALS; i++) {
+        int sig = other_signals[i];
+
+        evs[i] = evsignal_new(
+            base, sig, sig == SIGQUIT ? on_signal : on_signal_kept, base);
+        if (evs[i] == NULL || evsignal_add(evs[i], NULL) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Frees what watch_other_signals made; as for SIGTERM in run(), the
+ * signals are then ignored so that the last teardown is never a kill. */
+static void unwatch_other_signals(struct event **evs)
+{
+    for (size_t i = 0; i < NOTHER_SIGNALS; i++) {
+        if (evs[i] != NULL)
+            event_free(evs[i]);
+        evs[i] = NULL;
+        signal(other_signals[i], SIG_IGN);
+    }
+}
+
+/*
+ * The workers bind with SO_REUSEPORT, so a second daemon started on the
+ * same address would bind as well and silently take a share of the
+ * connections. A probe bound without SO_REUSEPORT fails with EADDRINUSE
+ * while any other socket listens there (SO_REUSEADDR keeps connections
+ * of a previous run in TIME_WAIT from counting); it is closed at once.
+ * Other errors are left to the workers' bind, which reports them. Two
+ * daemons started in the same instant can both pass the probe.
+ */
+static int probe_listens(const te_config *cf)
+{
+    for (unsigned i = 0; i < cf->nlistens; i++) {
+        const te_listen *ls = &cf->listens[i];
+        int fd, one = 1, rc, taken;
+
+        fd = socket(ls->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        rc = bind(fd, (const struct sockaddr *)&ls->addr, ls->addrlen);
+        taken = rc < 0 && errno == EADDRINUSE;
+        close(fd);
+        if (taken) {
+            te_log(TE_LOG_ERROR, "cannot listen on %s: address already in use",
+                   ls->name);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* "a,b,c" of the listen addresses, cut to fit. */
@@ -105,6 +188,7 @@ static int run(te_config *cf)
 {
     struct event_base *base = NULL;
     struct event *sigterm = NULL, *sigint = NULL;
+    struct event *others[NOTHER_SIGNALS] = {NULL};
     te_worker **workers;
     char listens[LISTEN_TEXT_MAX];
     int rc = 1;
@@ -122,8 +206,12 @@ static int run(te_config *cf)
         te_log_errno(TE_LOG_ERROR, "cannot watch signals");
         goto fail;
     }
+    if (watch_other_signals(base, others) < 0) {
+        te_log_errno(TE_LOG_ERROR, "cannot watch signals");
+        goto fail;
+    }
 
-    if (create_workers(cf, workers) < 0)
+    if (probe_listens(cf) < 0 || create_workers(cf, workers) < 0)
         goto fail;
 
     listen_text(cf, listens, sizeof(listens));
@@ -146,6 +234,7 @@ fail:
      * turn a clean drain into a kill. */
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
+    unwatch_other_signals(others);
     if (base != NULL)
         event_base_free(base);
     if (rc == 0)

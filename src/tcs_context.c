@@ -102,6 +102,20 @@ int te_tcs_id_valid(const char *s, size_t len)
     return 1;
 }
 
+int te_tcs_prefix_valid(const char *s, size_t len)
+{
+    if (len == 0 || len > TE_TCS_PREFIX_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (!is_lower_alnum(c) && !(c >= 'A' && c <= 'Z') && c != ':' &&
+            c != '.' && c != '_' && c != '-')
+            return 0;
+    }
+    return 1;
+}
+
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

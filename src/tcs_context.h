@@ -16,6 +16,15 @@
 
 struct json_t;
 
+/* Bytes of a Redis key prefix (`tcs { prefix P; }`, `tenantctl -p`). */
+#define TE_TCS_PREFIX_MAX 64
+
+/* A key prefix: [A-Za-z0-9:._-], 1..TE_TCS_PREFIX_MAX bytes. It goes into
+ * every key and channel name, and into tenantctl's SCAN MATCH pattern,
+ * where none of these bytes is a glob character. 1 when <s> of <len>
+ * bytes is one, else 0. */
+int te_tcs_prefix_valid(const char *s, size_t len);
+
 /*
  * Parses and validates the record <json> of <len> bytes (not necessarily
  * NUL-terminated). Returns a new context with one reference, or NULL with

@@ -117,9 +117,115 @@ static void slots_free(struct slot *s, size_t n)
     free(s);
 }
 
-/* Builds every record of the "tenants" array of <root>. */
-static te_tcs_table *table_of_tree(json_t *root, char *err, size_t errlen)
+/* The shards of a configuration sorted by name: checking a large tenants
+ * file then costs one binary search per shard a record names. */
+struct shard_index {
+    const te_shard **v;
+    size_t n;
+};
+
+static int cmp_shard(const void *a, const void *b)
 {
+    const te_shard *const *x = a, *const *y = b;
+
+    return strcmp((*x)->name, (*y)->name);
+}
+
+static int shard_index_init(struct shard_index *ix, const te_config *cf)
+{
+    size_t n = 0;
+
+    for (unsigned i = 0; i < cf->nregions; i++)
+        n += cf->regions[i]->nshards;
+    ix->n = 0;
+    ix->v = calloc(n > 0 ? n : 1, sizeof(*ix->v));
+    if (ix->v == NULL)
+        return -1;
+    for (unsigned i = 0; i < cf->nregions; i++)
+        for (unsigned j = 0; j < cf->regions[i]->nshards; j++)
+            ix->v[ix->n++] = cf->regions[i]->shards[j];
+    qsort(ix->v, ix->n, sizeof(*ix->v), cmp_shard);
+    return 0;
+}
+
+/* The shard called <name> (exactly, as the route module looks it up),
+ * or NULL. */
+static const te_shard *shard_find(const struct shard_index *ix,
+                                  const char *name)
+{
+    size_t lo = 0, hi = ix->n;
+
+    /* Bounded: the range halves on every pass. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, ix->v[mid]->name);
+
+        if (c == 0)
+            return ix->v[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* One shard a record names (<what>: "shard" or "product NAME shard"),
+ * by the residency rule the route module applies to every request. */
+static int check_one_shard(const struct shard_index *ix,
+                           const te_tcs_context *ctx, size_t index,
+                           const char *what, const char *name, char *err,
+                           size_t errlen)
+{
+    const te_shard *sh = shard_find(ix, name);
+
+    if (sh == NULL) {
+        set_err(err, errlen,
+                "tenants[%zu] (site \"%s\"): %s \"%s\" is in no region "
+                "block",
+                index, ctx->site, what, name);
+        return -1;
+    }
+    if (strcmp(sh->region->name, ctx->region) != 0) {
+        set_err(err, errlen,
+                "tenants[%zu] (site \"%s\"): %s \"%s\" is in region "
+                "\"%s\", not in the record's region \"%s\"",
+                index, ctx->site, what, name, sh->region->name, ctx->region);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The file's records never change while the edge runs, so a shard that
+ * does not exist, or lies outside the record's region, is a mistake in
+ * the configuration: said at load (`tenantedge -t`) rather than as a 503
+ * on every request. Redis records are checked per request only.
+ */
+static int check_shards(const struct shard_index *ix, const te_tcs_context *ctx,
+                        size_t index, char *err, size_t errlen)
+{
+    char what[TE_TCS_NAME_MAX + sizeof("product  shard")];
+
+    if (ctx->shard != NULL &&
+        check_one_shard(ix, ctx, index, "shard", ctx->shard, err, errlen) < 0)
+        return -1;
+    for (unsigned i = 0; i < ctx->nproducts; i++) {
+        const te_tcs_product *p = &ctx->products[i];
+
+        snprintf(what, sizeof(what), "product %s shard", p->name);
+        if (check_one_shard(ix, ctx, index, what, p->shard, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Builds every record of the "tenants" array of <root>; with <cf>, also
+ * checks the shards each names against it. */
+static te_tcs_table *table_of_tree(json_t *root, const te_config *cf, char *err,
+                                   size_t errlen)
+{
+    struct shard_index ix = {NULL, 0};
     char why[256] = "";
     struct slot *s = NULL;
     json_t *tenants, *rec;
@@ -144,6 +250,10 @@ static te_tcs_table *table_of_tree(json_t *root, char *err, size_t errlen)
             return NULL;
         }
     }
+    if (cf != NULL && shard_index_init(&ix, cf) < 0) {
+        set_err(err, errlen, "out of memory");
+        goto fail;
+    }
 
     json_array_foreach(tenants, i, rec)
     {
@@ -154,6 +264,8 @@ static te_tcs_table *table_of_tree(json_t *root, char *err, size_t errlen)
         }
         s[n].index = i;
         n++;
+        if (cf != NULL && check_shards(&ix, s[n - 1].ctx, i, err, errlen) < 0)
+            goto fail;
     }
 
     if (check_unique(s, n, err, errlen) < 0)
@@ -161,15 +273,19 @@ static te_tcs_table *table_of_tree(json_t *root, char *err, size_t errlen)
     tb = table_of(s, n, err, errlen);
     if (tb == NULL)
         goto fail;
+    free(ix.v);
     return tb;
 
 fail:
+    free(ix.v);
     slots_free(s, n);
     return NULL;
 }
 
-te_tcs_table *te_tcs_table_from_file(const char *text, size_t len, char *err,
-                                     size_t errlen)
+/* The bytes of a tenants file as a table; <cf> as for table_of_tree. */
+static te_tcs_table *table_of_text(const char *text, size_t len,
+                                   const te_config *cf, char *err,
+                                   size_t errlen)
 {
     te_tcs_table *tb;
     json_error_t jerr;
@@ -186,9 +302,15 @@ te_tcs_table *te_tcs_table_from_file(const char *text, size_t len, char *err,
         return NULL;
     }
 
-    tb = table_of_tree(root, err, errlen);
+    tb = table_of_tree(root, cf, err, errlen);
     json_decref(root);
     return tb;
+}
+
+te_tcs_table *te_tcs_table_from_file(const char *text, size_t len, char *err,
+                                     size_t errlen)
+{
+    return table_of_text(text, len, NULL, err, errlen);
 }
 
 /* Reads the regular file at <path>, at most TE_TCS_FILE_MAX bytes, into
@@ -249,8 +371,8 @@ fail:
     return e;
 }
 
-int te_tcs_file_load(const char *path, char **text, size_t *len, char *err,
-                     size_t errlen)
+int te_tcs_file_load(const char *path, const te_config *cf, char **text,
+                     size_t *len, char *err, size_t errlen)
 {
     te_tcs_table *tb;
     int e;
@@ -264,7 +386,7 @@ int te_tcs_file_load(const char *path, char **text, size_t *len, char *err,
         return -1;
     }
 
-    tb = te_tcs_table_from_file(*text, *len, err, errlen);
+    tb = table_of_text(*text, *len, cf, err, errlen);
     if (tb == NULL) {
         free(*text);
         *text = NULL;

@@ -26,12 +26,15 @@ typedef struct te_tcs_table te_tcs_table;
 /*
  * Reads the tenants file at <path> and checks it: a JSON object with a
  * "tenants" array of records, each valid by te_tcs_context_parse's rules,
- * no site and no tenant id twice. Returns 0 with the file's bytes in
- * <*text> (the caller frees them) and their count in <*len>, or -1 with a
- * one-line reason in <err> that does not repeat the path. Logs nothing.
+ * no site and no tenant id twice. With <cf> (the configuration being
+ * loaded, its regions complete; NULL skips this), every shard a record
+ * names, its own and its products', must be a shard of <cf> in the
+ * record's region. Returns 0 with the file's bytes in <*text> (the
+ * caller frees them) and their count in <*len>, or -1 with a one-line
+ * reason in <err> that does not repeat the path. Logs nothing.
  */
-int te_tcs_file_load(const char *path, char **text, size_t *len, char *err,
-                     size_t errlen);
+int te_tcs_file_load(const char *path, const te_config *cf, char **text,
+                     size_t *len, char *err, size_t errlen);
 
 /* A table from the bytes te_tcs_file_load returned; NULL with a reason
  * in <err> (out of memory, or bytes it never checked). */

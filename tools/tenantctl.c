@@ -1,11 +1,15 @@
 /*
  * tenantctl: the operator's tool for tenant records in Redis.
  *
- *   tenantctl [-c EDGE.conf] [-r HOST:PORT] [-a PASSWORD] [-n DB] COMMAND
+ *   tenantctl [-c EDGE.conf] [-r HOST:PORT] [-a PASSWORD] [-n DB]
+ *             [-p PREFIX] COMMAND
  *
  * It writes what a provisioning system would: tcs:site:<site> -> tenant
  * id, tcs:tenant:<id> -> the JSON context (DESIGN.md), and one lifecycle
- * event on tcs:events per write. Each write is one Lua script run by EVAL,
+ * event on tcs:events per write ("tcs:" is the edge's `tcs { prefix; }`).
+ * -c reads the edge's config with the edge's own loader and takes the
+ * Redis address, database, password and key prefix from it; -r, -a, -n
+ * and -p override each. Each write is one Lua script run by EVAL,
  * so reading the record, checking it, changing it, bumping its version,
  * storing it and publishing the event happen as one step: two operators
  * at once can neither lose an update nor publish a version twice.
@@ -22,7 +26,7 @@
  * seats (null, "unlimited", when never set) and makes a deactivated
  * product active again.
  *
- * The Lua script is in tenantctl_script.c, the -c config scan and address
+ * The Lua script is in tenantctl_script.c, what -c yields and address
  * parsing in tenantctl_conf.c, `token` (a signed JWT for a site, for the
  * jwt module) in tenantctl_token.c.
  */
@@ -38,18 +42,24 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "tcs_context.h"
 #include "tenantctl.h"
 
-#define PREFIX          "tcs:"
-#define DEFAULT_HOST    "127.0.0.1"
-#define DEFAULT_PORT    6379
 #define CONNECT_TIMEOUT 3       /* seconds */
 #define COMMAND_TIMEOUT 10      /* seconds */
 #define MAX_SCAN_ROUNDS 1000000 /* SCAN calls for one list */
 #define MAX_ID_TRIES    8       /* generated ids that collide */
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
+
+/* Key sizes: the prefix, the kind, a name. */
+#define SITE_KEY_MAX   (TE_TCS_PREFIX_MAX + sizeof("site:") + TE_TCS_NAME_MAX)
+#define TENANT_KEY_MAX (TE_TCS_PREFIX_MAX + sizeof("tenant:") + TE_TCS_ID_MAX)
+
+/* The prefix of every key and of the events channel: the target's, set
+ * once by main before any key is built. */
+static const char *key_prefix = "tcs:";
 
 /* Which command arguments a command takes or needs. */
 enum {
@@ -102,7 +112,8 @@ static const struct command commands[] = {
 static void usage(FILE *out)
 {
     fputs("usage: tenantctl [-c EDGE.conf] [-r HOST:PORT] [-a PASSWORD] "
-          "[-n DB] COMMAND ...\n"
+          "[-n DB]\n"
+          "                 [-p PREFIX] COMMAND ...\n"
           "commands:\n"
           "  create SITE [--id ID] --region R --product NAME:SHARD ...\n"
           "  suspend SITE [--product P]\n"
@@ -117,8 +128,11 @@ static void usage(FILE *out)
           "...]\n"
           "        [--tenant T] [--iss I] [--aud A] [--sub S] [--alg A]\n"
           "                (a signed JWT; -c gives issuer and audience)\n"
-          "-c takes the Redis address from the edge's `redis HOST:PORT;`,\n"
-          "-r overrides it; 127.0.0.1:6379 when neither is given.\n",
+          "-c reads the edge's config as the edge does (includes too) and\n"
+          "takes Redis's address, database and password (`redis HOST:PORT\n"
+          "{ database N; password P; }`) and the key prefix (`tcs { prefix\n"
+          "P; }`) from it; -r, -n, -a and -p override them. Without -c:\n"
+          "127.0.0.1:6379, database 0, no password, prefix tcs:.\n",
           out);
 }
 
@@ -315,9 +329,9 @@ static redisReply *call(redisContext *c, int argc, const char **argv,
     return r;
 }
 
-/* Connects, authenticates and selects the database. */
+/* Connects, authenticates and selects the database (when not 0). */
 static redisContext *connect_redis(const char *host, int port,
-                                   const char *password, const char *db)
+                                   const char *password, unsigned db)
 {
     struct timeval ct = {CONNECT_TIMEOUT, 0}, rt = {COMMAND_TIMEOUT, 0};
     redisContext *c = redisConnectWithTimeout(host, port, ct);
@@ -341,13 +355,15 @@ static redisContext *connect_redis(const char *host, int port,
         }
         freeReplyObject(r);
     }
-    if (db != NULL) {
-        const char *argv[] = {"SELECT", db};
+    if (db != 0) {
+        char num[16];
+        const char *argv[] = {"SELECT", num};
 
+        snprintf(num, sizeof(num), "%u", db);
         r = call(c, 2, argv, NULL);
         if (r == NULL || r->type == REDIS_REPLY_ERROR) {
             if (r != NULL)
-                te_ctl_complain("redis refused SELECT %s: %s", db, r->str);
+                te_ctl_complain("redis refused SELECT %s: %s", num, r->str);
             goto fail;
         }
         freeReplyObject(r);
@@ -362,26 +378,15 @@ fail:
     return NULL;
 }
 
-redisContext *te_ctl_connect(const struct te_ctl_redis *rd)
+redisContext *te_ctl_connect(const struct te_ctl_target *tg)
 {
-    char host[256] = DEFAULT_HOST, confaddr[300];
-    int port = DEFAULT_PORT;
-
-    if (rd->addr != NULL) {
-        if (te_ctl_parse_addr(rd->addr, host, sizeof(host), &port) < 0) {
-            te_ctl_complain("-r %s: expected HOST:PORT", rd->addr);
-            return NULL;
-        }
-    } else if (rd->conf != NULL) {
-        if (te_ctl_conf_redis_addr(rd->conf, confaddr, sizeof(confaddr)) < 0)
-            return NULL;
-        if (te_ctl_parse_addr(confaddr, host, sizeof(host), &port) < 0) {
-            te_ctl_complain("%s: redis %s: expected HOST:PORT", rd->conf,
-                            confaddr);
-            return NULL;
-        }
+    if (!tg->have_addr) {
+        te_ctl_complain("%s: no redis directive: the edge reads no tenants "
+                        "from Redis (give -r to name one)",
+                        tg->conf);
+        return NULL;
     }
-    return connect_redis(host, port, rd->password, rd->db);
+    return connect_redis(tg->host, tg->port, tg->password, tg->db);
 }
 
 /* Turns a refusal from the script into the operator's message. */
@@ -418,16 +423,16 @@ static redisReply *run_script(redisContext *c, const char *op,
 {
     const char *argv[11 + 2 * TE_TCS_MAX_PRODUCTS];
     size_t lens[11 + 2 * TE_TCS_MAX_PRODUCTS];
-    char sitekey[sizeof(PREFIX "site:") + TE_TCS_NAME_MAX];
+    char sitekey[SITE_KEY_MAX];
     int n = 0;
     redisReply *r;
 
-    snprintf(sitekey, sizeof(sitekey), PREFIX "site:%s", a->site);
+    snprintf(sitekey, sizeof(sitekey), "%ssite:%s", key_prefix, a->site);
     argv[n++] = "EVAL";
     argv[n++] = te_ctl_script;
     argv[n++] = "1";
     argv[n++] = sitekey;
-    argv[n++] = PREFIX;
+    argv[n++] = key_prefix;
     argv[n++] = op;
     argv[n++] = a->site;
     argv[n++] = a->product ? a->product : "";
@@ -507,6 +512,24 @@ static int cmd_write(redisContext *c, const struct command *cmd,
     return EXIT_SUCCESS;
 }
 
+/*
+ * The edge refuses a record that names another site or tenant than the
+ * keys that led to it (tcs.c: "record names another tenant or site",
+ * answered with 503), whatever its status says. NULL when <ctx> belongs
+ * to <site> and <id>, else why not, in <buf>.
+ */
+static const char *record_mismatch(const te_tcs_context *ctx, const char *site,
+                                   const char *id, char *buf, size_t buflen)
+{
+    if (strcmp(ctx->site, site) == 0 && strcmp(ctx->id, id) == 0)
+        return NULL;
+    snprintf(buf, buflen,
+             "%ssite:%s points at %stenant:%s, a record of site %s tenant "
+             "%s; the edge answers 503",
+             key_prefix, site, key_prefix, id, ctx->site, ctx->id);
+    return buf;
+}
+
 /* Prints the record as stored, indented; warns and fails when the edge
  * would refuse it, which is what an operator asking usually wants to
  * know. */
@@ -515,7 +538,7 @@ static int cmd_show(redisContext *c, const struct args *a)
     redisReply *r = run_script(c, "show", a, NULL);
     const redisReply *raw;
     te_tcs_context *ctx;
-    char err[256];
+    char err[256], why[512];
     json_t *root;
     int rc = EXIT_SUCCESS;
 
@@ -545,6 +568,11 @@ static int cmd_show(redisContext *c, const struct args *a)
     if (ctx == NULL) {
         te_ctl_complain("the edge would refuse the record of %s: %s", a->site,
                         err);
+        rc = EXIT_REFUSED;
+    } else if (record_mismatch(ctx, a->site, r->element[0]->str, why,
+                               sizeof(why)) != NULL) {
+        te_ctl_complain("the edge would refuse the record of %s: %s", a->site,
+                        why);
         rc = EXIT_REFUSED;
     }
     te_tcs_context_free(ctx);
@@ -595,16 +623,25 @@ static int by_product_name(const void *x, const void *y)
 
 /* "site id status region name:shard:status,..." for one record; the
  * status is "missing" or "invalid" when the edge would find no usable
- * record. */
+ * record, with a warning on stderr when it belongs to another site or
+ * tenant. */
 static void format_line(char *out, size_t outlen, const char *site,
                         const char *id, const redisReply *rec)
 {
     const te_tcs_product *sorted[TE_TCS_MAX_PRODUCTS];
     te_tcs_context *ctx = NULL;
+    char why[512];
     size_t n;
 
     if (rec != NULL && rec->type == REDIS_REPLY_STRING)
         ctx = te_tcs_context_parse(rec->str, rec->len, NULL, 0);
+    if (ctx != NULL &&
+        record_mismatch(ctx, site, id, why, sizeof(why)) != NULL) {
+        te_ctl_complain("warning: %s is invalid: %s", site, why);
+        te_tcs_context_free(ctx);
+        snprintf(out, outlen, "%s %s invalid - -", site, id);
+        return;
+    }
     if (ctx == NULL) {
         snprintf(out, outlen, "%s %s %s - -", site, id,
                  rec != NULL && rec->type == REDIS_REPLY_STRING ? "invalid"
@@ -631,10 +668,9 @@ static void format_line(char *out, size_t outlen, const char *site,
 static int list_batch(redisContext *c, const redisReply *keys,
                       struct lines *out)
 {
-    size_t nk = keys->elements, skip = strlen(PREFIX "site:");
+    size_t nk = keys->elements, skip = strlen(key_prefix) + strlen("site:");
     const char **argv = calloc(nk + 1, sizeof(*argv));
-    char(*tkeys)[sizeof(PREFIX "tenant:") + TE_TCS_ID_MAX] =
-        calloc(nk + 1, sizeof(*tkeys));
+    char(*tkeys)[TENANT_KEY_MAX] = calloc(nk + 1, sizeof(*tkeys));
     redisReply *ids = NULL, *recs = NULL;
     char line[16384];
     int rc = -1;
@@ -657,9 +693,10 @@ static int list_batch(redisContext *c, const redisReply *keys,
         const redisReply *id = ids->element[i];
 
         if (id->type == REDIS_REPLY_STRING && te_tcs_id_valid(id->str, id->len))
-            snprintf(tkeys[i], sizeof(tkeys[i]), PREFIX "tenant:%s", id->str);
+            snprintf(tkeys[i], sizeof(tkeys[i]), "%stenant:%s", key_prefix,
+                     id->str);
         else
-            snprintf(tkeys[i], sizeof(tkeys[i]), PREFIX "tenant:");
+            snprintf(tkeys[i], sizeof(tkeys[i]), "%stenant:", key_prefix);
         argv[i + 1] = tkeys[i];
     }
     recs = call(c, (int)nk + 1, argv, NULL);
@@ -705,14 +742,15 @@ done:
  * the sorted lines make the repeat adjacent, and it is printed once. */
 static int cmd_list(redisContext *c)
 {
-    char cursor[32] = "0";
+    char cursor[32] = "0", match[SITE_KEY_MAX];
     struct lines out = {NULL, 0, 0};
     redisReply *r = NULL;
     int rc = EXIT_REFUSED, rounds;
 
+    /* The prefix's bytes ([A-Za-z0-9:._-]) are no glob characters. */
+    snprintf(match, sizeof(match), "%ssite:*", key_prefix);
     for (rounds = 0; rounds < MAX_SCAN_ROUNDS; rounds++) {
-        const char *argv[] = {"SCAN",          cursor,  "MATCH",
-                              PREFIX "site:*", "COUNT", "500"};
+        const char *argv[] = {"SCAN", cursor, "MATCH", match, "COUNT", "500"};
 
         r = call(c, 6, argv, NULL);
         if (r == NULL)
@@ -778,13 +816,31 @@ static int db_valid(const char *s)
     return errno == 0 && *end == '\0' && n <= INT_MAX;
 }
 
+/* The global options' syntax, before anything is read or connected:
+ * a mistake there is a usage error (exit 2). */
+static void check_options(const struct te_ctl_options *o)
+{
+    char host[256];
+    int port;
+
+    if (o->db != NULL && !db_valid(o->db))
+        usage_error("-n %s: a database number", o->db);
+    if (o->addr != NULL &&
+        te_ctl_parse_addr(o->addr, host, sizeof(host), &port) < 0)
+        usage_error("-r %s: expected HOST:PORT", o->addr);
+    if (o->prefix != NULL && !te_tcs_prefix_valid(o->prefix, strlen(o->prefix)))
+        usage_error("-p %s: a prefix is [A-Za-z0-9:._-], 1 to %d bytes",
+                    o->prefix, TE_TCS_PREFIX_MAX);
+}
+
 int main(int argc, char **argv)
 {
-    const char *conf = NULL, *addr = NULL, *password = NULL, *db = NULL;
-    char host[256] = DEFAULT_HOST, confaddr[300];
-    const struct command *cmd;
-    int port = DEFAULT_PORT, opt, rc;
-    redisContext *c;
+    struct te_ctl_options o = {NULL, NULL, NULL, NULL, NULL};
+    const struct command *cmd = NULL;
+    struct te_ctl_target tg;
+    redisContext *c = NULL;
+    te_config *cf = NULL;
+    int opt, rc = EXIT_REFUSED;
     struct args a;
 
     signal(SIGPIPE, SIG_IGN);
@@ -794,15 +850,17 @@ int main(int argc, char **argv)
     }
 
     opterr = 0;
-    while ((opt = getopt(argc, argv, "+c:r:a:n:h")) != -1) {
+    while ((opt = getopt(argc, argv, "+c:r:a:n:p:h")) != -1) {
         if (opt == 'c')
-            conf = optarg;
+            o.conf = optarg;
         else if (opt == 'r')
-            addr = optarg;
+            o.addr = optarg;
         else if (opt == 'a')
-            password = optarg;
+            o.password = optarg;
         else if (opt == 'n')
-            db = optarg;
+            o.db = optarg;
+        else if (opt == 'p')
+            o.prefix = optarg;
         else if (opt == 'h') {
             usage(stdout);
             return EXIT_SUCCESS;
@@ -811,33 +869,34 @@ int main(int argc, char **argv)
     }
     if (optind >= argc)
         usage_error("no command given");
-    if (strcmp(argv[optind], "token") == 0) {
-        const struct te_ctl_redis rd = {addr, conf, password, db};
-
-        return te_ctl_token(argc - optind - 1, argv + optind + 1, conf, &rd);
-    }
-    cmd = find_command(argv[optind]);
-    if (cmd == NULL)
-        usage_error("unknown command: %s", argv[optind]);
-    parse_args(cmd, argc - optind - 1, argv + optind + 1, &a);
-
-    if (db != NULL && !db_valid(db))
-        usage_error("-n %s: a database number", db);
-    if (addr != NULL) {
-        if (te_ctl_parse_addr(addr, host, sizeof(host), &port) < 0)
-            usage_error("-r %s: expected HOST:PORT", addr);
-    } else if (conf != NULL) {
-        if (te_ctl_conf_redis_addr(conf, confaddr, sizeof(confaddr)) < 0)
-            return EXIT_REFUSED;
-        if (te_ctl_parse_addr(confaddr, host, sizeof(host), &port) < 0) {
-            te_ctl_complain("%s: redis %s: expected HOST:PORT", conf, confaddr);
-            return EXIT_REFUSED;
-        }
+    check_options(&o);
+    if (strcmp(argv[optind], "token") != 0) {
+        cmd = find_command(argv[optind]);
+        if (cmd == NULL)
+            usage_error("unknown command: %s", argv[optind]);
+        parse_args(cmd, argc - optind - 1, argv + optind + 1, &a);
     }
 
-    c = connect_redis(host, port, password, db);
-    if (c == NULL)
+    if (o.conf != NULL && (cf = te_ctl_conf_load(o.conf)) == NULL)
         return EXIT_REFUSED;
+    if (te_ctl_target_init(&tg, cf, &o) < 0)
+        goto done;
+    key_prefix = tg.prefix;
+
+    if (cmd == NULL) {
+        rc = te_ctl_token(argc - optind - 1, argv + optind + 1, cf, &tg);
+        goto done;
+    }
+    if (!tg.store_redis) {
+        te_ctl_complain("%s: the edge reads its tenants from \"store %s\", "
+                        "not from Redis: nothing written there would reach "
+                        "it",
+                        o.conf, tg.store);
+        goto done;
+    }
+    c = te_ctl_connect(&tg);
+    if (c == NULL)
+        goto done;
 
     if (strcmp(cmd->name, "list") == 0)
         rc = cmd_list(c);
@@ -845,6 +904,10 @@ int main(int argc, char **argv)
         rc = cmd_show(c, &a);
     else
         rc = cmd_write(c, cmd, &a);
-    redisFree(c);
+
+done:
+    if (c != NULL)
+        redisFree(c);
+    te_config_unref(cf);
     return rc;
 }

@@ -1,20 +1,29 @@
 /*
- * tenantctl_conf.c: where tenantctl finds Redis. `-c EDGE.conf` reads the
- * address from the edge's own config, so that the operator's tool and the
- * edge cannot disagree about which Redis holds the tenants. Only the
- * top-level `redis HOST:PORT` directive matters here, and for `token`
- * the issuer, audience and tenant claim of `module jwt { }`; the edge's
- * full parser, with include files and blocks, is not needed for that.
+ * tenantctl_conf.c: what tenantctl takes from the edge's configuration.
+ *
+ * `-c EDGE.conf` is read by the edge's own loader (te_config_load), with
+ * its include files, blocks and every check `tenantedge -t` makes, so
+ * that the operator's tool and the edge cannot disagree about which
+ * Redis, which database, which password and which key prefix hold the
+ * tenants, nor about what a token must carry (the jwt module's issuer,
+ * audience and tenant claim). A config the edge would refuse is refused
+ * here with the same file:line:col message; nothing is guessed.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "module.h"
+#include "tcs_context.h"
 #include "tenantctl.h"
 
-#define MAX_CONF_SIZE (1 << 20)
+#include "../modules/jwt/jwt.h"
+
+#define DEFAULT_HOST   "127.0.0.1"
+#define DEFAULT_PORT   6379
+#define DEFAULT_PREFIX "tcs:"
 
 /* Splits "HOST:PORT" or "[V6]:PORT" into <host> and <port>. -1 if it is
  * neither. */
@@ -47,215 +56,140 @@ int te_ctl_parse_addr(const char *s, char *host, size_t hostlen, int *port)
     return 0;
 }
 
-/* Reads a whole file of at most MAX_CONF_SIZE bytes, terminated. */
-static char *read_file(const char *path, size_t *len)
+te_config *te_ctl_conf_load(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    char *buf = NULL;
-    size_t n;
+    char err[1024];
+    te_config *cf;
 
-    if (f == NULL) {
-        te_ctl_complain("cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    buf = malloc(MAX_CONF_SIZE + 1);
-    if (buf == NULL) {
-        te_ctl_complain("out of memory reading %s", path);
-        goto fail;
-    }
-    n = fread(buf, 1, MAX_CONF_SIZE + 1, f);
-    if (ferror(f) || n > MAX_CONF_SIZE) {
-        te_ctl_complain("cannot read %s: %s", path,
-                        ferror(f) ? "read error" : "larger than 1 MiB");
-        goto fail;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-
-fail:
-    free(buf);
-    fclose(f);
-    return NULL;
+    err[0] = '\0';
+    cf = te_config_load(path, err, sizeof(err));
+    if (cf == NULL)
+        te_ctl_complain("%s", err[0] ? err : "cannot load the config");
+    return cf;
 }
 
-/* The next token of a config text from <*pos>: a word, a quoted string
- * (quotes dropped), or one of ";{}" alone. Skips blanks and # comments.
- * Returns its length (0 at the end) and its start in <*tok>. */
-static size_t conf_token(const char *buf, size_t len, size_t *pos,
-                         const char **tok)
+static const char *store_name(int store)
 {
-    size_t i = *pos, start;
+    switch (store) {
+    case TE_TCS_STORE_STATIC:
+        return "static";
+    case TE_TCS_STORE_FILE:
+        return "file";
+    default:
+        return "redis";
+    }
+}
 
-    while (i < len) {
-        if (buf[i] == '#') {
-            while (i < len && buf[i] != '\n')
-                i++;
-        } else if (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
-                   buf[i] == '\n') {
-            i++;
-        } else {
+int te_ctl_target_init(struct te_ctl_target *tg, const te_config *cf,
+                       const struct te_ctl_options *o)
+{
+    memset(tg, 0, sizeof(*tg));
+    tg->conf = o->conf;
+    tg->have_addr = 1;
+    tg->store_redis = 1;
+    snprintf(tg->host, sizeof(tg->host), "%s", DEFAULT_HOST);
+    tg->port = DEFAULT_PORT;
+    tg->prefix = DEFAULT_PREFIX;
+
+    if (cf != NULL) {
+        tg->store_redis = cf->tcs_store == TE_TCS_STORE_REDIS;
+        tg->store = store_name(cf->tcs_store);
+        tg->have_addr = cf->redis_host != NULL;
+        if (cf->redis_host != NULL) {
+            /* numeric, checked by the loader; brackets dropped */
+            snprintf(tg->host, sizeof(tg->host), "%s", cf->redis_host);
+            tg->port = (int)cf->redis_port;
+        }
+        tg->password = cf->redis_password;
+        tg->db = cf->redis_database;
+        tg->prefix = cf->tcs_prefix;
+    }
+
+    if (o->addr != NULL) {
+        int rc =
+            te_ctl_parse_addr(o->addr, tg->host, sizeof(tg->host), &tg->port);
+
+        if (rc < 0) {
+            te_ctl_complain("-r %s: expected HOST:PORT", o->addr);
+            return -1;
+        }
+        tg->have_addr = 1;
+    }
+    if (o->password != NULL)
+        tg->password = o->password;
+    if (o->db != NULL)
+        tg->db = (unsigned)strtoul(o->db, NULL, 10); /* checked digits */
+    if (o->prefix != NULL)
+        tg->prefix = o->prefix;
+    return 0;
+}
+
+/* Copies <s> into <out> of <outlen> bytes; -1 when it does not fit. */
+static int copy_value(const char *path, const char *what, const char *s,
+                      char *out, size_t outlen)
+{
+    if (strlen(s) >= outlen) {
+        te_ctl_complain("%s: jwt %s value too long", path, what);
+        return -1;
+    }
+    memcpy(out, s, strlen(s) + 1);
+    return 0;
+}
+
+/* 1 when <m> is the jwt module of this tree: the built-in one, or the
+ * same source loaded with load_module (jwt.so, whose conf has the same
+ * layout), recognised by its directive table. Any other module that
+ * took the name is not read as one. */
+static int is_our_jwt(const te_module *m)
+{
+    const te_directive *a = m->directives, *b = te_module_jwt.directives;
+
+    if (m == &te_module_jwt)
+        return 1;
+    if (strcmp(m->name, "jwt") != 0 || m->abi != TE_MODULE_ABI || a == NULL)
+        return 0;
+    for (; a->name != NULL && b->name != NULL; a++, b++) {
+        if (strcmp(a->name, b->name) != 0)
+            return 0;
+    }
+    return a->name == NULL && b->name == NULL;
+}
+
+/*
+ * The jwt module's conf is reached through the snapshot's module registry
+ * (te_chainconf): the entry named jwt that a `module jwt { }` block
+ * configured. Its conf was finished by the loader, so it holds exactly
+ * what the edge verifies against.
+ */
+int te_ctl_conf_jwt(const te_config *cf, const char *path,
+                    struct te_ctl_jwt_conf *jc)
+{
+    const te_chainconf *cc = cf->chain;
+    const te_jwt_conf *c = NULL;
+
+    for (unsigned i = 0; cc != NULL && i < cc->nmods; i++) {
+        const te_mod_entry *me = cc->mods[i];
+
+        if (me->block && me->conf != NULL && is_our_jwt(me->m)) {
+            c = me->conf;
             break;
         }
     }
-    if (i >= len) {
-        *pos = len;
-        return 0;
-    }
-
-    if (strchr(";{}", buf[i]) != NULL) {
-        *tok = buf + i;
-        *pos = i + 1;
-        return 1;
-    }
-    if (buf[i] == '"' || buf[i] == '\'') {
-        char quote = buf[i++];
-
-        start = i;
-        while (i < len && buf[i] != quote)
-            i++;
-        *tok = buf + start;
-        *pos = i < len ? i + 1 : len;
-        return i - start;
-    }
-
-    start = i;
-    while (i < len && strchr(" \t\r\n;{}#", buf[i]) == NULL)
-        i++;
-    *tok = buf + start;
-    *pos = i;
-    return i - start;
-}
-
-/* Finds the top-level `redis ADDRESS` directive of the edge config at
- * <path>; any block after the address, and directives inside other
- * blocks, are not its business. 0 and the address in <addr>, or -1. */
-int te_ctl_conf_redis_addr(const char *path, char *addr, size_t addrlen)
-{
-    size_t len, pos = 0, n;
-    int depth = 0, stmt_start = 1, rc = -1;
-    const char *tok;
-    char *buf = read_file(path, &len);
-
-    if (buf == NULL)
-        return -1;
-
-    while ((n = conf_token(buf, len, &pos, &tok)) > 0) {
-        if (n == 1 && (*tok == ';' || *tok == '{' || *tok == '}')) {
-            depth += *tok == '{' ? 1 : *tok == '}' ? -1 : 0;
-            stmt_start = 1;
-            continue;
-        }
-        if (stmt_start && depth == 0 && n == 5 &&
-            memcmp(tok, "redis", 5) == 0) {
-            n = conf_token(buf, len, &pos, &tok);
-            if (n == 0 || n >= addrlen || strchr(";{}", *tok) != NULL) {
-                te_ctl_complain("%s: redis directive without an address", path);
-                goto done;
-            }
-            memcpy(addr, tok, n);
-            addr[n] = '\0';
-            rc = 0;
-            goto done;
-        }
-        stmt_start = 0;
-    }
-    te_ctl_complain("%s: no redis directive", path);
-
-done:
-    free(buf);
-    return rc;
-}
-
-/* Copies the token of <n> bytes into <out> (NUL-terminated). -1 when it
- * does not fit. */
-static int copy_token(const char *tok, size_t n, char *out, size_t outlen)
-{
-    if (n >= outlen)
-        return -1;
-    memcpy(out, tok, n);
-    out[n] = '\0';
-    return 0;
-}
-
-/* The value of one directive of the jwt block into <jc>: the first
- * argument of issuer, audience, tenant_claim. */
-static int jwt_value(const char *path, const char *name, size_t nlen,
-                     const char *tok, size_t n, struct te_ctl_jwt_conf *jc)
-{
-    static const struct {
-        const char *name;
-        size_t off, size;
-    } fields[] = {
-        {"issuer", offsetof(struct te_ctl_jwt_conf, issuer),
-         sizeof(jc->issuer)},
-        {"audience", offsetof(struct te_ctl_jwt_conf, audience),
-         sizeof(jc->audience)},
-        {"tenant_claim", offsetof(struct te_ctl_jwt_conf, tenant_claim),
-         sizeof(jc->tenant_claim)},
-    };
-
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        char *dst = (char *)jc + fields[i].off;
-
-        if (strlen(fields[i].name) != nlen ||
-            memcmp(fields[i].name, name, nlen) != 0)
-            continue;
-        if (strcmp(fields[i].name, "issuer") == 0 && dst[0] != '\0')
-            return 0; /* the first issuer is the one tokens carry */
-        if (copy_token(tok, n, dst, fields[i].size) < 0) {
-            te_ctl_complain("%s: %s value too long", path, fields[i].name);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Finds `module jwt { ... }` at top level in the edge config at <path>
- * and reads its issuer, audience and tenant_claim (nested blocks such
- * as `allow service` are skipped). 0, or -1 after saying why. */
-int te_ctl_conf_jwt(const char *path, struct te_ctl_jwt_conf *jc)
-{
-    size_t len, pos = 0, n, nlen = 0;
-    int depth = 0, stmt_start = 1, in_jwt = 0, rc = -1, found = 0;
-    const char *tok, *name = NULL, *prev = NULL;
-    size_t prevlen = 0;
-    char *buf = read_file(path, &len);
-
-    if (buf == NULL)
-        return -1;
-
-    while ((n = conf_token(buf, len, &pos, &tok)) > 0) {
-        if (n == 1 && (*tok == ';' || *tok == '{' || *tok == '}')) {
-            if (*tok == '{' && depth == 0 && prev != NULL && prevlen == 3 &&
-                memcmp(prev, "jwt", 3) == 0 && name != NULL && nlen == 6 &&
-                memcmp(name, "module", 6) == 0)
-                in_jwt = found = 1;
-            depth += *tok == '{' ? 1 : *tok == '}' ? -1 : 0;
-            if (depth == 0)
-                in_jwt = 0;
-            stmt_start = 1;
-            name = prev = NULL;
-            continue;
-        }
-        if (stmt_start) {
-            name = tok;
-            nlen = n;
-        } else if (in_jwt && depth == 1 && prev == name &&
-                   jwt_value(path, name, nlen, tok, n, jc) < 0) {
-            goto done;
-        }
-        prev = tok;
-        prevlen = n;
-        stmt_start = 0;
-    }
-    if (!found)
+    if (c == NULL) {
         te_ctl_complain("%s: no module jwt block", path);
-    else
-        rc = 0;
+        return -1;
+    }
 
-done:
-    free(buf);
-    return rc;
+    if (c->nissuers > 0 && copy_value(path, "issuer", c->issuers[0], jc->issuer,
+                                      sizeof(jc->issuer)) < 0)
+        return -1;
+    if (c->audience != NULL &&
+        copy_value(path, "audience", c->audience, jc->audience,
+                   sizeof(jc->audience)) < 0)
+        return -1;
+    if (c->tenant_claim != NULL &&
+        copy_value(path, "tenant_claim", c->tenant_claim, jc->tenant_claim,
+                   sizeof(jc->tenant_claim)) < 0)
+        return -1;
+    return 0;
 }

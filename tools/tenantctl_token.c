@@ -9,10 +9,11 @@
  * For the demo, the tests and operators checking a deployment: the
  * token carries what the edge's jwt module checks, taken from the same
  * places the edge takes them: the tenant id from Redis (the site's
- * tcs:site:<site> key) unless --tenant, the issuer, audience and tenant
- * claim name from the edge's `module jwt { }` block (-c) unless --iss,
- * --aud. --claim adds or replaces any claim, `k=v` as a string, `k:=v`
- * as JSON (`--claim exp:=0` mints an expired token).
+ * <prefix>site:<site> key, where -c or -p says) unless --tenant, the
+ * issuer, audience and tenant claim name from the edge's `module jwt { }`
+ * block, as the edge's loader read it (-c), unless --iss, --aud.
+ * --claim adds or replaces any claim, `k=v` as a string, `k:=v` as JSON
+ * (`--claim exp:=0` mints an expired token).
  *
  * Signing is libjwt's, which does it correctly; verification never is
  * (LIBRARIES.md 1). libjwt with an empty key signs nothing and checks
@@ -199,17 +200,17 @@ done:
     return buf;
 }
 
-/* The tenant id of site from Redis (tcs:site:<site>). 0 or -1. */
-static int lookup_tenant(const struct te_ctl_redis *rd, const char *site,
+/* The tenant id of site from Redis (<prefix>site:<site>). 0 or -1. */
+static int lookup_tenant(const struct te_ctl_target *tg, const char *site,
                          char *out, size_t outlen)
 {
-    redisContext *c = te_ctl_connect(rd);
+    redisContext *c = te_ctl_connect(tg);
     redisReply *r;
     int rc = -1;
 
     if (c == NULL)
         return -1;
-    r = redisCommand(c, "GET tcs:site:%s", site);
+    r = redisCommand(c, "GET %ssite:%s", tg->prefix, site);
     if (r == NULL) {
         te_ctl_complain("redis: %s", c->errstr[0] ? c->errstr : "no reply");
     } else if (r->type == REDIS_REPLY_NIL) {
@@ -315,8 +316,8 @@ done:
     return out;
 }
 
-int te_ctl_token(int argc, char **argv, const char *conf,
-                 const struct te_ctl_redis *rd)
+int te_ctl_token(int argc, char **argv, const struct te_config *cf,
+                 const struct te_ctl_target *tg)
 {
     struct te_ctl_jwt_conf jc;
     struct token_args a;
@@ -345,7 +346,7 @@ int te_ctl_token(int argc, char **argv, const char *conf,
     /* What the edge checks, from its own config. */
     memset(&jc, 0, sizeof(jc));
     strcpy(jc.tenant_claim, "tenant");
-    if (conf != NULL && te_ctl_conf_jwt(conf, &jc) < 0)
+    if (cf != NULL && te_ctl_conf_jwt(cf, tg->conf, &jc) < 0)
         return EXIT_REFUSED;
     iss = a.iss != NULL ? a.iss : jc.issuer[0] ? jc.issuer : NULL;
     aud = a.aud != NULL ? a.aud : jc.audience[0] ? jc.audience : NULL;
@@ -357,7 +358,7 @@ int te_ctl_token(int argc, char **argv, const char *conf,
         if (!te_tcs_id_valid(a.tenant, strlen(a.tenant)))
             return usage_fail("--tenant %s: ids are [A-Za-z0-9._-]", a.tenant);
         snprintf(tenant, sizeof(tenant), "%s", a.tenant);
-    } else if (lookup_tenant(rd, a.site, tenant, sizeof(tenant)) < 0) {
+    } else if (lookup_tenant(tg, a.site, tenant, sizeof(tenant)) < 0) {
         return EXIT_REFUSED;
     }
 

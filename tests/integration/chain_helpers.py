@@ -63,18 +63,23 @@ def check_refusal(r, status, reason, what):
 
 
 class Redis(Process):
-    """A redis-server of our own on a free loopback port, no persistence."""
+    """A redis-server of our own on a free loopback port, no persistence;
+    with password, it requires AUTH (--requirepass)."""
 
-    def __init__(self, env):
+    def __init__(self, env, password=None):
         exe = shutil.which("redis-server")
         if exe is None:
             raise TestFailure("redis-server not found: apt-get install "
                               "redis-server")
+        self.password = password
         self.port = free_port()
         self.addr = "127.0.0.1:%d" % self.port
         argv = [exe, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", env.dir]
-        super().__init__(argv, os.path.join(env.dir, "redis.log"))
+        if password is not None:
+            argv += ["--requirepass", password]
+        super().__init__(argv, os.path.join(env.dir,
+                                            "redis-%d.log" % self.port))
         env.procs.append(self)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -87,20 +92,54 @@ class Redis(Process):
                 time.sleep(0.05)
         raise TestFailure("redis-server did not start: " + self.output())
 
-    def command(self, *args):
-        """One command in RESP; returns the first reply line."""
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        try:
-            out = b"*%d\r\n" % len(args)
-            for a in args:
+    def _call(self, args, db):
+        """Sends AUTH (with a password), SELECT (db other than 0) and the
+        command on one connection; returns the command's raw reply."""
+        cmds = []
+        if self.password is not None:
+            cmds.append(("AUTH", self.password))
+        if db:
+            cmds.append(("SELECT", str(db)))
+        cmds.append(args)
+        out = b""
+        for cmd in cmds:
+            out += b"*%d\r\n" % len(cmd)
+            for a in cmd:
                 a = a.encode() if isinstance(a, str) else a
                 out += b"$%d\r\n%s\r\n" % (len(a), a)
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        try:
             s.sendall(out)
-            return s.recv(65536).split(b"\r\n")[0].decode()
+            buf = b""
+            # the prelude's replies are one line each; then the command's
+            # first line, and a bulk string's bytes after it
+            while True:
+                lines = buf.split(b"\r\n")
+                if len(lines) > len(cmds):
+                    first = lines[len(cmds) - 1]
+                    if not first.startswith(b"$") or first == b"$-1" or \
+                            len(lines) > len(cmds) + 1:
+                        return lines[len(cmds) - 1:]
+                chunk = s.recv(65536)
+                if not chunk:
+                    return buf.split(b"\r\n")[len(cmds) - 1:]
+                buf += chunk
         finally:
             s.close()
 
-    def put_tenant(self, record, prefix="tcs:"):
-        self.command("SET", prefix + "site:" + record["site"], record["id"])
+    def command(self, *args, db=0):
+        """One command in RESP; returns the first reply line."""
+        return self._call(args, db)[0].decode()
+
+    def get(self, key, db=0):
+        """GET key: the value as a string, or None."""
+        lines = self._call(("GET", key), db)
+        if lines[0] == b"$-1":
+            return None
+        return lines[1].decode()
+
+    def put_tenant(self, record, prefix="tcs:", db=0):
+        self.command("SET", prefix + "site:" + record["site"], record["id"],
+                     db=db)
         self.command("SET", prefix + "tenant:" + record["id"],
-                     json.dumps(record))
+                     json.dumps(record), db=db)

@@ -1,17 +1,22 @@
 """A product whose shard lies outside the tenant's region, or in no
 region of this edge, is refused with 503 "residency violation" and an
 error line naming the request and tenant: the edge never forwards a
-tenant's request out of its region."""
+tenant's request out of its region.
+
+The records come from Redis, where they can change at any time, so the
+rule is enforced on every request (a tenants file breaking it is refused
+at load: tenantedge_t_refuses_tenants_file_shard_outside_region.py)."""
 import re
 from harness import Env, check, main
-from chain_helpers import check_refusal, tenant, tenants_file
+from chain_helpers import Redis, check_refusal, tenant
 
 CONF = """
 listen {listen};
 domain edge.test;
 region eu { shard eu-1 { backend {eu} zone z1; } }
 region us { shard us-1 { backend {us} zone z1; } }
-tcs { store file; file {tenants}; }
+redis {redis} { timeout 300ms; connect_timeout 500ms; }
+tcs { store redis; }
 product jira /jira/;
 product wiki /wiki/;
 """
@@ -21,14 +26,14 @@ def test():
     with Env() as env:
         eu = env.backend("eu-1", region="eu")
         us = env.backend("us-1", region="us")
-        path = tenants_file(env, [
-            tenant("acme", "t-acme", region="eu", products={
-                "jira": ("active", "us-1"),      # another region
-                "wiki": ("active", "nowhere")}),  # no region here
-            tenant("globex", "t-globex", region="us", shard="us-1",
-                   products={"jira": ("active", "us-1")}),
-        ])
-        edge = env.edge(CONF, eu=eu.addr, us=us.addr, tenants=path)
+        redis = Redis(env)
+        redis.put_tenant(tenant("acme", "t-acme", region="eu", products={
+            "jira": ("active", "us-1"),      # another region
+            "wiki": ("active", "nowhere")}))  # no region here
+        redis.put_tenant(tenant("globex", "t-globex", region="us",
+                                shard="us-1",
+                                products={"jira": ("active", "us-1")}))
+        edge = env.edge(CONF, eu=eu.addr, us=us.addr, redis=redis.addr)
 
         r = edge.get("/jira/x", host="acme.edge.test")
         check_refusal(r, 503, "residency violation",

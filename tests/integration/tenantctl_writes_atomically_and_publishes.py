@@ -416,18 +416,19 @@ def address_sources(db, events, server, tmpdir):
     conf = os.path.join(tmpdir, "edge.conf")
     with open(conf, "w") as f:
         f.write("workers 2;\n"
+                "listen 127.0.0.1:1;\n"
                 "# redis 10.9.9.9:1;\n"
-                "module x { redis 10.9.9.9:2; }\n"
                 "redis 127.0.0.1:%d { timeout 50ms; }\n"
                 "tcs { store redis; }\n" % server.port)
     rc, out, err = tenantctl("-c", conf, "list", addr=False)
     check(rc == 0 and out.startswith("acme t-0001"),
-          "-c takes the top-level redis address (%d %r)" % (rc, err))
+          "-c takes the redis address (%d %r)" % (rc, err))
 
     dead = free_port()
     bad = os.path.join(tmpdir, "dead.conf")
     with open(bad, "w") as f:
-        f.write("redis 127.0.0.1:%d;\n" % dead)
+        f.write("listen 127.0.0.1:1;\nredis 127.0.0.1:%d;\n"
+                "tcs { store redis; }\n" % dead)
     rc, out, err = tenantctl("-c", bad, "-r", "127.0.0.1:%d" % server.port,
                              "show", "beta", addr=False)
     check(rc == 0 and "destroyed" in out, "-r overrides -c")
@@ -437,7 +438,8 @@ def address_sources(db, events, server, tmpdir):
           "an unreachable Redis: exit 1 and says so (%r)" % err)
     nodir = os.path.join(tmpdir, "none.conf")
     rc, _, err = tenantctl("-c", nodir, "list", addr=False)
-    check(rc == 1 and "cannot open" in err, "a missing -c file: exit 1")
+    check(rc == 1 and "%s:1:1: cannot read" % nodir in err,
+          "a missing -c file: exit 1 (%r)" % err)
 
     rc, out, _ = tenantctl("-n", "3", "create", "other", "--id", "t-db3",
                            "--region", "eu", "--product", "jira:eu-jira-1",

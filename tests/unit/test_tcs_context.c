@@ -484,6 +484,24 @@ START_TEST(name_rules)
 }
 END_TEST
 
+/* Key prefixes: what `tcs { prefix; }` and `tenantctl -p` accept. */
+START_TEST(prefix_rules)
+{
+    char longest[TE_TCS_PREFIX_MAX + 2];
+
+    ck_assert_int_eq(te_tcs_prefix_valid("tcs:", 4), 1);
+    ck_assert_int_eq(te_tcs_prefix_valid("Edge1.tcs_B-2:", 14), 1);
+    ck_assert_int_eq(te_tcs_prefix_valid("", 0), 0);
+    ck_assert_int_eq(te_tcs_prefix_valid("a b", 3), 0);
+    ck_assert_int_eq(te_tcs_prefix_valid("tcs*", 4), 0); /* a glob */
+    ck_assert_int_eq(te_tcs_prefix_valid("t[1]", 4), 0);
+    ck_assert_int_eq(te_tcs_prefix_valid("t\\:", 2), 0);
+    memset(longest, 'p', sizeof(longest));
+    ck_assert_int_eq(te_tcs_prefix_valid(longest, TE_TCS_PREFIX_MAX), 1);
+    ck_assert_int_eq(te_tcs_prefix_valid(longest, TE_TCS_PREFIX_MAX + 1), 0);
+}
+END_TEST
+
 START_TEST(status_names_round_trip)
 {
     for (int st = TE_TCS_ACTIVE; st <= TE_TCS_DESTROYED; st++) {
@@ -518,6 +536,7 @@ static Suite *tcs_context_suite(void)
 
     tc = tcase_create("names");
     tcase_add_test(tc, name_rules);
+    tcase_add_test(tc, prefix_rules);
     tcase_add_test(tc, status_names_round_trip);
     suite_add_tcase(s, tc);
     return s;

@@ -318,7 +318,7 @@ START_TEST(file_refusals_have_reasons)
     size_t len = 0;
 
     ck_assert_int_eq(
-        te_tcs_file_load(path, &text, &len, errbuf, sizeof(errbuf)), -1);
+        te_tcs_file_load(path, NULL, &text, &len, errbuf, sizeof(errbuf)), -1);
     ck_assert_ptr_null(text);
     ck_assert_str_eq(errbuf, c->reason);
 }
@@ -331,11 +331,59 @@ START_TEST(file_unreadable)
 
     snprintf(path, sizeof(path), "%s/none.json", tmpdir);
     ck_assert_int_eq(
-        te_tcs_file_load(path, &text, &len, errbuf, sizeof(errbuf)), -1);
+        te_tcs_file_load(path, NULL, &text, &len, errbuf, sizeof(errbuf)), -1);
     ck_assert_str_eq(errbuf, "cannot read it: No such file or directory");
     ck_assert_int_eq(
-        te_tcs_file_load(tmpdir, &text, &len, errbuf, sizeof(errbuf)), -1);
+        te_tcs_file_load(tmpdir, NULL, &text, &len, errbuf, sizeof(errbuf)),
+        -1);
     ck_assert_str_eq(errbuf, "cannot read it: not a regular file");
+}
+END_TEST
+
+/* Every shard a record of the tenants file names must be declared in
+ * the record's region: `tenantedge -t` names the file, the record and
+ * the shard, instead of the edge answering 503 for that tenant later. */
+struct shard_case {
+    const char *record;
+    const char *reason;
+};
+
+static const struct shard_case bad_shards[] = {
+    {REC("t-2", "beta", "eu", ",\"shard\":\"eu-9\""),
+     "tenants[1] (site \"beta\"): shard \"eu-9\" is in no region block"},
+    {REC("t-2", "beta", "eu", ",\"shard\":\"us-1\""),
+     "tenants[1] (site \"beta\"): shard \"us-1\" is in region \"us\", "
+     "not in the record's region \"eu\""},
+    {"{\"id\":\"t-2\",\"site\":\"beta\",\"status\":\"active\","
+     "\"region\":\"eu\",\"version\":1,\"products\":{"
+     "\"jira\":{\"status\":\"active\",\"shard\":\"eu-1\"},"
+     "\"wiki\":{\"status\":\"active\",\"shard\":\"nowhere\"}}}",
+     "tenants[1] (site \"beta\"): product wiki shard \"nowhere\" is in no "
+     "region block"},
+    {"{\"id\":\"t-2\",\"site\":\"beta\",\"status\":\"destroyed\","
+     "\"region\":\"us\",\"version\":1,\"products\":{"
+     "\"jira\":{\"status\":\"active\",\"shard\":\"eu-1\"}}}",
+     "tenants[1] (site \"beta\"): product jira shard \"eu-1\" is in region "
+     "\"eu\", not in the record's region \"us\""},
+};
+
+START_TEST(file_shards_must_be_in_the_record_region)
+{
+    const struct shard_case *c = &bad_shards[_i];
+    char text[2048], want[PATH_MAX + 1024];
+
+    snprintf(text, sizeof(text), "{\"tenants\":[%s,\n%s]}",
+             REC("t-1", "acme", "eu", ",\"shard\":\"eu-1\""), c->record);
+    put("tenants.json", text);
+    put("edge.conf", TOP "tcs {\n    store file;\n    file tenants.json;\n"
+                         "}\n");
+    snprintf(want, sizeof(want),
+             "%s/edge.conf:7:5: tenants file \"%s/tenants.json\": %s", tmpdir,
+             tmpdir, c->reason);
+
+    snprintf(text, sizeof(text), "%s/edge.conf", tmpdir);
+    ck_assert_ptr_null(te_config_load(text, errbuf, sizeof(errbuf)));
+    ck_assert_str_eq(errbuf, want);
 }
 END_TEST
 
@@ -387,6 +435,8 @@ static Suite *store_suite(void)
     tcase_add_loop_test(tc, file_refusals_have_reasons, 0,
                         (int)(sizeof(bad_files) / sizeof(bad_files[0])));
     tcase_add_test(tc, file_unreadable);
+    tcase_add_loop_test(tc, file_shards_must_be_in_the_record_region, 0,
+                        (int)(sizeof(bad_shards) / sizeof(bad_shards[0])));
     tcase_add_test(tc, sample_file_config_loads);
     suite_add_tcase(s, tc);
     return s;
