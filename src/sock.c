@@ -1,0 +1,429 @@
+/*
+ * sock.c: the connection I/O layer; see sock.h for why it exists and
+ * what it promises.
+ *
+ * Two rules keep it safe to free a te_sock from inside its callbacks:
+ * every owner callback is the last thing a handler here does, and no
+ * owner callback ever runs inside a call the owner made (output is
+ * flushed from an event of its own, input is read from the read event).
+ */
+#include "sock.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ plain -- */
+
+static ssize_t plain_read(te_sock *s, struct evbuffer_iovec *v, int n)
+{
+    struct iovec iov[2];
+
+    for (int i = 0; i < n && i < 2; i++) {
+        iov[i].iov_base = v[i].iov_base;
+        iov[i].iov_len = v[i].iov_len;
+    }
+    return readv(s->fd, iov, n < 2 ? n : 2);
+}
+
+static ssize_t plain_write(te_sock *s, struct evbuffer *out)
+{
+    return evbuffer_write_atmost(out, s->fd, -1);
+}
+
+static const te_sock_io plain_io = {
+    .read = plain_read,
+    .write = plain_write,
+};
+
+/* ----------------------------------------------------------- events -- */
+
+/* A registered event's timeout changes: tmo, or none. Only for events
+ * that are registered (see sock_event_del for why). */
+static void sock_retime(struct event *ev, const struct timeval *tmo)
+{
+    if (tmo != NULL)
+        event_add(ev, tmo);
+    else
+        event_remove_timer(ev);
+}
+
+/* libevent keeps a persistent event's timeout across event_del and
+ * brings it back at the next activation even when the event was added
+ * again without one; removing the timer first clears it. */
+static void sock_event_del(struct event *ev)
+{
+    event_remove_timer(ev);
+    event_del(ev);
+}
+
+/* Register or drop the read event: it is wanted while the owner reads
+ * and the input is under the high watermark. */
+static void sock_update_read(te_sock *s)
+{
+    int want =
+        s->reading && (s->rhigh == 0 || evbuffer_get_length(s->in) < s->rhigh);
+
+    if (want && !s->rev_added) {
+        if (event_add(&s->rev, s->rtmo) == 0)
+            s->rev_added = 1;
+    } else if (!want && s->rev_added) {
+        sock_event_del(&s->rev);
+        s->rev_added = 0;
+    }
+}
+
+static void sock_wait_writable(te_sock *s)
+{
+    if (!s->wev_added && event_add(&s->wev, s->wtmo) == 0)
+        s->wev_added = 1;
+}
+
+static void sock_stop_writing(te_sock *s)
+{
+    if (s->wev_added)
+        sock_event_del(&s->wev);
+    s->wev_added = 0;
+    s->write_off = 1;
+    if (s->flushing)
+        event_del(&s->flush);
+    s->flushing = 0;
+}
+
+static void sock_stop_reading(te_sock *s)
+{
+    s->reading = 0;
+    sock_update_read(s);
+}
+
+/* Report what to the owner; errno is kept for TE_SOCK_ERROR. */
+static void sock_event(te_sock *s, short what)
+{
+    if (s->event_cb != NULL)
+        s->event_cb(s, what, s->arg);
+}
+
+/* ------------------------------------------------------------- read -- */
+
+/* The next read's size after one of n bytes out of want (sock.h). */
+static void sock_adapt(te_sock *s, size_t want, size_t n)
+{
+    if (n == want && want == s->rsize && s->rsize < TE_SOCK_READ_MAX)
+        s->rsize = (s->rsize + 128) * 2 - 128;
+    else if (n < s->rsize / 4 && s->rsize > TE_SOCK_READ_MIN)
+        s->rsize = (s->rsize + 128) / 2 - 128;
+}
+
+/*
+ * One read into the input: as much as rsize and the room under the high
+ * watermark allow. Level triggering brings us back for whatever is
+ * left, so there is no loop and no FIONREAD.
+ */
+static ssize_t sock_read(te_sock *s)
+{
+    struct evbuffer_iovec v[2];
+    size_t want = s->rsize, have = evbuffer_get_length(s->in);
+    size_t left;
+    ssize_t n;
+    int nv;
+
+    if (s->rhigh != 0 && s->rhigh - have < want)
+        want = s->rhigh - have; /* have < rhigh: see sock_read_ev */
+
+    nv = evbuffer_reserve_space(s->in, (ev_ssize_t)want, v, 2);
+    if (nv <= 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+
+    /* The reserved space may be larger than asked: keep to want. */
+    left = want;
+    for (int i = 0; i < nv; i++) {
+        if (v[i].iov_len > left)
+            v[i].iov_len = left;
+        left -= v[i].iov_len;
+    }
+
+    n = s->io->read(s, v, nv);
+    if (n <= 0)
+        return n;
+    sock_adapt(s, want, (size_t)n);
+
+    left = (size_t)n;
+    for (int i = 0; i < nv; i++) {
+        if (v[i].iov_len > left)
+            v[i].iov_len = left;
+        left -= v[i].iov_len;
+    }
+    evbuffer_commit_space(s->in, v, nv);
+    return n;
+}
+
+static void sock_read_ev(evutil_socket_t fd, short what, void *arg)
+{
+    te_sock *s = arg;
+    ssize_t n;
+
+    if (what & EV_TIMEOUT) {
+        sock_stop_reading(s);
+        sock_event(s, TE_SOCK_READING | TE_SOCK_TIMEOUT);
+        return;
+    }
+
+    if (s->rhigh != 0 && evbuffer_get_length(s->in) >= s->rhigh) {
+        sock_update_read(s); /* never read past the high mark */
+        return;
+    }
+
+    n = sock_read(s);
+    if (n > 0) {
+        sock_update_read(s); /* at the high mark: hold reading back */
+        if (s->read_cb != NULL)
+            s->read_cb(s, s->arg);
+        return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+
+    sock_stop_reading(s);
+    sock_event(s, TE_SOCK_READING | (n == 0 ? TE_SOCK_EOF : TE_SOCK_ERROR));
+}
+
+/* Input was consumed: reading may resume under the high mark. */
+static void sock_in_changed(struct evbuffer *buf,
+                            const struct evbuffer_cb_info *info, void *arg)
+{
+    te_sock *s = arg;
+
+    if (info->n_deleted > 0 && s->reading && !s->rev_added)
+        sock_update_read(s);
+}
+
+/* ------------------------------------------------------------ write -- */
+
+/*
+ * Write what the output holds. The kernel taking it all is the common
+ * case and costs one writev; EV_WRITE is registered only for what it
+ * would not take, and dropped again once the output is empty.
+ */
+static void sock_write(te_sock *s)
+{
+    size_t left;
+    ssize_t n;
+
+    if (s->write_off || s->connecting)
+        return;
+    if (evbuffer_get_length(s->out) == 0) {
+        if (s->wev_added)
+            sock_event_del(&s->wev);
+        s->wev_added = 0;
+        return;
+    }
+
+    n = s->io->write(s, s->out);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            sock_wait_writable(s);
+            return;
+        }
+        sock_stop_writing(s);
+        sock_event(s, TE_SOCK_WRITING | TE_SOCK_ERROR);
+        return;
+    }
+
+    left = evbuffer_get_length(s->out);
+    if (left > 0) {
+        sock_wait_writable(s);
+    } else if (s->wev_added) {
+        sock_event_del(&s->wev);
+        s->wev_added = 0;
+    }
+    if (n > 0 && left <= s->wlow && s->write_cb != NULL)
+        s->write_cb(s, s->arg);
+}
+
+/* The connect finished, one way or the other. */
+static void sock_connected(te_sock *s)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err == EINPROGRESS || err == EINTR)
+        return; /* spurious wake-up: still connecting */
+
+    s->connecting = 0;
+    if (err != 0) {
+        sock_stop_writing(s);
+        errno = err;
+        sock_event(s, TE_SOCK_ERROR);
+        return;
+    }
+
+    /* Output queued meanwhile goes at the next writable event. */
+    if (evbuffer_get_length(s->out) == 0) {
+        sock_event_del(&s->wev);
+        s->wev_added = 0;
+    }
+    sock_event(s, TE_SOCK_CONNECTED);
+}
+
+static void sock_write_ev(evutil_socket_t fd, short what, void *arg)
+{
+    te_sock *s = arg;
+
+    if (what & EV_TIMEOUT) {
+        sock_stop_writing(s);
+        sock_event(s, TE_SOCK_WRITING | TE_SOCK_TIMEOUT);
+        return;
+    }
+    if (s->connecting) {
+        sock_connected(s);
+        return;
+    }
+    sock_write(s);
+}
+
+static void sock_flush_ev(evutil_socket_t fd, short what, void *arg)
+{
+    te_sock *s = arg;
+
+    s->flushing = 0;
+    sock_write(s);
+}
+
+/* Output was added: write it once the current callback has returned,
+ * so that everything added meanwhile leaves in one writev. Not while
+ * EV_WRITE waits: the kernel has no room yet. */
+static void sock_out_changed(struct evbuffer *buf,
+                             const struct evbuffer_cb_info *info, void *arg)
+{
+    te_sock *s = arg;
+
+    if (info->n_added == 0 || s->flushing || s->wev_added || s->connecting ||
+        s->write_off)
+        return;
+    s->flushing = 1;
+    event_active(&s->flush, EV_WRITE, 1);
+}
+
+/* -------------------------------------------------------- lifecycle -- */
+
+int te_sock_init(te_sock *s, struct event_base *base, evutil_socket_t fd)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = fd;
+    s->io = &plain_io;
+    s->rsize = TE_SOCK_READ_MIN;
+
+    s->in = evbuffer_new();
+    s->out = evbuffer_new();
+    if (s->in == NULL || s->out == NULL ||
+        evbuffer_add_cb(s->in, sock_in_changed, s) == NULL ||
+        evbuffer_add_cb(s->out, sock_out_changed, s) == NULL)
+        goto fail;
+
+    event_assign(&s->rev, base, fd, EV_READ | EV_PERSIST, sock_read_ev, s);
+    event_assign(&s->wev, base, fd, EV_WRITE | EV_PERSIST, sock_write_ev, s);
+    event_assign(&s->flush, base, -1, 0, sock_flush_ev, s);
+    return 0;
+
+fail:
+    if (s->in != NULL)
+        evbuffer_free(s->in);
+    if (s->out != NULL)
+        evbuffer_free(s->out);
+    s->in = s->out = NULL;
+    return -1;
+}
+
+void te_sock_close(te_sock *s)
+{
+    event_del(&s->rev);
+    event_del(&s->wev);
+    event_del(&s->flush);
+    evbuffer_free(s->in);
+    evbuffer_free(s->out);
+    evutil_closesocket(s->fd);
+    s->in = s->out = NULL;
+    s->fd = -1;
+}
+
+void te_sock_setcb(te_sock *s, te_sock_data_cb read_cb,
+                   te_sock_data_cb write_cb, te_sock_event_cb event_cb,
+                   void *arg)
+{
+    s->read_cb = read_cb;
+    s->write_cb = write_cb;
+    s->event_cb = event_cb;
+    s->arg = arg;
+}
+
+void te_sock_set_timeouts(te_sock *s, const struct timeval *rtmo,
+                          const struct timeval *wtmo)
+{
+    s->rtmo = rtmo;
+    s->wtmo = wtmo;
+    if (s->rev_added)
+        sock_retime(&s->rev, rtmo);
+    if (s->wev_added)
+        sock_retime(&s->wev, wtmo);
+}
+
+void te_sock_set_read_high(te_sock *s, size_t high)
+{
+    s->rhigh = high;
+    sock_update_read(s);
+}
+
+void te_sock_set_write_low(te_sock *s, size_t low)
+{
+    s->wlow = low;
+}
+
+void te_sock_fill(te_sock *s, size_t want)
+{
+    /* Bounded: every turn adds at least one byte, and the watermark,
+     * if any, ends it; without one, want does. */
+    while (evbuffer_get_length(s->in) < want &&
+           (s->rhigh == 0 || evbuffer_get_length(s->in) < s->rhigh)) {
+        if (sock_read(s) <= 0)
+            break;
+    }
+    sock_update_read(s);
+}
+
+void te_sock_read_enable(te_sock *s)
+{
+    s->reading = 1;
+    sock_update_read(s);
+}
+
+void te_sock_read_disable(te_sock *s)
+{
+    sock_stop_reading(s);
+}
+
+void te_sock_stop(te_sock *s)
+{
+    sock_stop_reading(s);
+    sock_stop_writing(s);
+}
+
+int te_sock_connect(te_sock *s, const struct sockaddr *sa, socklen_t len)
+{
+    if (connect(s->fd, sa, len) < 0 && errno != EINPROGRESS)
+        return -1;
+
+    /* Done at once or not: the writable event says which, from the
+     * loop, so the owner never hears of it inside this call. */
+    s->connecting = 1;
+    if (event_add(&s->wev, s->wtmo) < 0) {
+        s->connecting = 0;
+        return -1;
+    }
+    s->wev_added = 1;
+    return 0;
+}
