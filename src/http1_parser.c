@@ -28,13 +28,20 @@
  * the request line; a few are plenty, more is someone probing. */
 #define MAX_LEADING_EMPTY 8
 
-/* RFC 9110 5.6.2: tchar, the bytes of a token. */
+/* RFC 9110 5.6.2: tchar, the bytes of a token. A table, not strchr:
+ * this runs for every byte of every field name. */
+static const unsigned char tchar_special[128] = {
+    ['!'] = 1,  ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1,
+    ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1,
+    ['^'] = 1,  ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+};
+
 static int is_tchar(unsigned char c)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
         (c >= '0' && c <= '9'))
         return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return c < 128 && tchar_special[c];
 }
 
 static int is_ows(unsigned char c)
@@ -86,7 +93,10 @@ static int span_eq_ci(const char *a, size_t alen, const char *b, size_t blen)
     return 1;
 }
 
-static int eq_ci(const char *p, size_t n, const char *lit)
+/* Inlined so that strlen of a literal is a constant: most calls then
+ * end at the length test. */
+static inline __attribute__((always_inline)) int eq_ci(const char *p, size_t n,
+                                                       const char *lit)
 {
     return span_eq_ci(p, n, lit, strlen(lit));
 }
@@ -865,13 +875,17 @@ int te_h1_is_hop_by_hop(const te_h1_field *fields, unsigned n,
 {
     /* RFC 9110 7.6.1, plus Trailer, which names fields of this hop's
      * chunked framing. */
-    static const char *const fixed[] = {
-        "connection", "keep-alive",        "proxy-connection", "te",
-        "trailer",    "transfer-encoding", "upgrade",
+    static const struct {
+        const char *name;
+        size_t len;
+    } fixed[] = {
+        {"connection", 10}, {"keep-alive", 10},        {"proxy-connection", 16},
+        {"te", 2},          {"transfer-encoding", 17}, {"trailer", 7},
+        {"upgrade", 7},
     };
 
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-        if (eq_ci(f->name, f->name_len, fixed[i]))
+        if (span_eq_ci(f->name, f->name_len, fixed[i].name, fixed[i].len))
             return 1;
     }
 
