@@ -3,9 +3,19 @@
  * what it promises.
  *
  * Two rules keep it safe to free a te_sock from inside its callbacks:
- * every owner callback is the last thing a handler here does, and no
- * owner callback ever runs inside a call the owner made (output is
- * flushed from an event of its own, input is read from the read event).
+ * a handler here never touches its te_sock after an owner callback
+ * returned, and no owner callback ever runs inside a call the owner
+ * made (input is read from the read event, output is written after the
+ * owner's callback has returned).
+ *
+ * When output is written: output added while an owner callback runs
+ * (the usual case: a request read from the client becomes a request
+ * head for the backend) is written as soon as the te_sock handler that
+ * ran the callback gets control back, before the next ready event is
+ * looked at, so the peer starts working at once; everything the
+ * callback added still leaves in one writev. Output added from other
+ * events (timers, a module resuming a request) is written from the
+ * te_sock's flush event, later in the same loop turn.
  */
 #include "sock.h"
 
@@ -14,12 +24,27 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* Sockets flushed in one go after an owner callback, at most; the rest
+ * wait for their flush events, so a callback that keeps adding output
+ * cannot hold the loop. */
+#define TE_SOCK_FLUSH_BATCH 256
+
+/* Sockets given output inside an owner callback, and how many owner
+ * callbacks are running. Per thread: a te_sock is only ever used from
+ * its worker's thread. */
+static __thread struct te_sock_list pending = LIST_HEAD_INITIALIZER(pending);
+static __thread unsigned in_owner;
+
 /* ------------------------------------------------------------ plain -- */
 
+/* recv(2) when one span will do (the usual case: an empty input gets
+ * one new chain): it skips the VFS layer that readv(2) goes through. */
 static ssize_t plain_read(te_sock *s, struct evbuffer_iovec *v, int n)
 {
     struct iovec iov[2];
 
+    if (n == 1)
+        return recv(s->fd, v[0].iov_base, v[0].iov_len, 0);
     for (int i = 0; i < n && i < 2; i++) {
         iov[i].iov_base = v[i].iov_base;
         iov[i].iov_len = v[i].iov_len;
@@ -80,8 +105,11 @@ static void sock_wait_writable(te_sock *s)
         s->wev_added = 1;
 }
 
+static void sock_unqueue(te_sock *s);
+
 static void sock_stop_writing(te_sock *s)
 {
+    sock_unqueue(s);
     if (s->wev_added)
         sock_event_del(&s->wev);
     s->wev_added = 0;
@@ -97,11 +125,64 @@ static void sock_stop_reading(te_sock *s)
     sock_update_read(s);
 }
 
+/* The owner callbacks. Output they add is queued (sock_out_changed);
+ * the handler that called one flushes the queue once it has returned. */
+static void call_read(te_sock *s)
+{
+    if (s->read_cb == NULL)
+        return;
+    in_owner++;
+    s->read_cb(s, s->arg);
+    in_owner--;
+}
+
+static void call_write(te_sock *s)
+{
+    if (s->write_cb == NULL)
+        return;
+    in_owner++;
+    s->write_cb(s, s->arg);
+    in_owner--;
+}
+
 /* Report what to the owner; errno is kept for TE_SOCK_ERROR. */
 static void sock_event(te_sock *s, short what)
 {
-    if (s->event_cb != NULL)
-        s->event_cb(s, what, s->arg);
+    if (s->event_cb == NULL)
+        return;
+    in_owner++;
+    s->event_cb(s, what, s->arg);
+    in_owner--;
+}
+
+static void sock_unqueue(te_sock *s)
+{
+    if (s->queued)
+        LIST_REMOVE(s, plink);
+    s->queued = 0;
+}
+
+static void sock_write(te_sock *s);
+
+/* After an owner callback: write what it gave the sockets (see the top
+ * of the file). Bounded by TE_SOCK_FLUSH_BATCH; write callbacks run
+ * here may queue more, which the same loop takes. */
+static void flush_pending(void)
+{
+    unsigned n = 0;
+    te_sock *s;
+
+    while ((s = LIST_FIRST(&pending)) != NULL) {
+        sock_unqueue(s);
+        if (++n > TE_SOCK_FLUSH_BATCH) {
+            if (!s->flushing) {
+                s->flushing = 1;
+                event_active(&s->flush, EV_WRITE, 1);
+            }
+            continue;
+        }
+        sock_write(s);
+    }
 }
 
 /* ------------------------------------------------------------- read -- */
@@ -160,9 +241,8 @@ static ssize_t sock_read(te_sock *s)
     return n;
 }
 
-static void sock_read_ev(evutil_socket_t fd, short what, void *arg)
+static void sock_on_read(te_sock *s, short what)
 {
-    te_sock *s = arg;
     ssize_t n;
 
     if (what & EV_TIMEOUT) {
@@ -179,8 +259,7 @@ static void sock_read_ev(evutil_socket_t fd, short what, void *arg)
     n = sock_read(s);
     if (n > 0) {
         sock_update_read(s); /* at the high mark: hold reading back */
-        if (s->read_cb != NULL)
-            s->read_cb(s, s->arg);
+        call_read(s);
         return;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -188,6 +267,12 @@ static void sock_read_ev(evutil_socket_t fd, short what, void *arg)
 
     sock_stop_reading(s);
     sock_event(s, TE_SOCK_READING | (n == 0 ? TE_SOCK_EOF : TE_SOCK_ERROR));
+}
+
+static void sock_read_ev(evutil_socket_t fd, short what, void *arg)
+{
+    sock_on_read(arg, what);
+    flush_pending();
 }
 
 /* Input was consumed: reading may resume under the high mark. */
@@ -239,8 +324,8 @@ static void sock_write(te_sock *s)
         sock_event_del(&s->wev);
         s->wev_added = 0;
     }
-    if (n > 0 && left <= s->wlow && s->write_cb != NULL)
-        s->write_cb(s, s->arg);
+    if (n > 0 && left <= s->wlow)
+        call_write(s);
 }
 
 /* The connect finished, one way or the other. */
@@ -270,10 +355,8 @@ static void sock_connected(te_sock *s)
     sock_event(s, TE_SOCK_CONNECTED);
 }
 
-static void sock_write_ev(evutil_socket_t fd, short what, void *arg)
+static void sock_on_write(te_sock *s, short what)
 {
-    te_sock *s = arg;
-
     if (what & EV_TIMEOUT) {
         sock_stop_writing(s);
         sock_event(s, TE_SOCK_WRITING | TE_SOCK_TIMEOUT);
@@ -286,27 +369,41 @@ static void sock_write_ev(evutil_socket_t fd, short what, void *arg)
     sock_write(s);
 }
 
+static void sock_write_ev(evutil_socket_t fd, short what, void *arg)
+{
+    sock_on_write(arg, what);
+    flush_pending();
+}
+
 static void sock_flush_ev(evutil_socket_t fd, short what, void *arg)
 {
     te_sock *s = arg;
 
     s->flushing = 0;
     sock_write(s);
+    flush_pending();
 }
 
 /* Output was added: write it once the current callback has returned,
- * so that everything added meanwhile leaves in one writev. Not while
- * EV_WRITE waits: the kernel has no room yet. */
+ * so that everything added meanwhile leaves in one writev (see the top
+ * of the file). Not while EV_WRITE waits: the kernel has no room yet. */
 static void sock_out_changed(struct evbuffer *buf,
                              const struct evbuffer_cb_info *info, void *arg)
 {
     te_sock *s = arg;
 
-    if (info->n_added == 0 || s->flushing || s->wev_added || s->connecting ||
-        s->write_off)
+    if (info->n_added == 0 || s->wev_added || s->connecting || s->write_off)
         return;
-    s->flushing = 1;
-    event_active(&s->flush, EV_WRITE, 1);
+    if (in_owner > 0) {
+        if (!s->queued)
+            LIST_INSERT_HEAD(&pending, s, plink);
+        s->queued = 1;
+        return;
+    }
+    if (!s->flushing) {
+        s->flushing = 1;
+        event_active(&s->flush, EV_WRITE, 1);
+    }
 }
 
 /* -------------------------------------------------------- lifecycle -- */
@@ -341,6 +438,7 @@ fail:
 
 void te_sock_close(te_sock *s)
 {
+    sock_unqueue(s);
     event_del(&s->rev);
     event_del(&s->wev);
     event_del(&s->flush);

@@ -12,10 +12,11 @@
  *     the owner stops reading;
  *   - reads go straight into the input evbuffer (reserve, readv,
  *     commit), at most TE_SOCK_READ_MAX and never past the high mark;
- *   - output is written as soon as the current callback has returned
- *     (one deferred flush per burst, so a head and the first body bytes
- *     leave in one writev), and EV_WRITE is registered only when the
- *     kernel said EAGAIN, then removed once the output drained;
+ *   - output is written as soon as the callback that added it has
+ *     returned (so a head and the first body bytes leave in one writev,
+ *     and the peer starts on it before the next ready event is looked
+ *     at), and EV_WRITE is registered only when the kernel said EAGAIN,
+ *     then removed once the output drained;
  *   - the read and write timeouts ride on those same events (common
  *     timeouts of the worker's base), so re-arming one is a list move,
  *     never a system call.
@@ -37,6 +38,7 @@
 #define TE_SOCK_H
 
 #include <stddef.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -53,6 +55,8 @@
 #define TE_SOCK_CONNECTED 0x80
 
 typedef struct te_sock te_sock;
+
+LIST_HEAD(te_sock_list, te_sock);
 
 typedef void (*te_sock_data_cb)(te_sock *s, void *arg);
 typedef void (*te_sock_event_cb)(te_sock *s, short what, void *arg);
@@ -73,9 +77,10 @@ struct te_sock {
     struct evbuffer *in;
     struct evbuffer *out;
 
-    struct event rev;   /* EV_READ | EV_PERSIST, read timeout */
-    struct event wev;   /* EV_WRITE | EV_PERSIST, write timeout */
-    struct event flush; /* activated when output is added */
+    struct event rev;          /* EV_READ | EV_PERSIST, read timeout */
+    struct event wev;          /* EV_WRITE | EV_PERSIST, write timeout */
+    struct event flush;        /* activated when output is added */
+    LIST_ENTRY(te_sock) plink; /* see queued */
 
     te_sock_data_cb read_cb;
     te_sock_data_cb write_cb;
@@ -92,6 +97,7 @@ struct te_sock {
     unsigned rev_added : 1;  /* rev is registered */
     unsigned wev_added : 1;  /* waiting for the kernel to take output */
     unsigned flushing : 1;   /* flush is active */
+    unsigned queued : 1;     /* in the per-thread list of sock.c */
     unsigned connecting : 1; /* a connect is under way */
     unsigned write_off : 1;  /* no more writing: error, timeout, stop */
 };
