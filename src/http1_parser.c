@@ -475,6 +475,41 @@ static int end_line(te_h1_scan *s, const char *buf, size_t cr, int is_request,
     return 0;
 }
 
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/*
+ * Where scan_plain must stop at the latest: before the byte at which a
+ * request line (line 0 of a request) would exceed max_request_line,
+ * before max_head, before INT_MAX - 1, and at len. scan_head's own
+ * checks then run at that byte.
+ */
+static size_t scan_plain_end(const te_h1_scan *s, size_t len,
+                             const te_h1_limits *lim, int is_request)
+{
+    size_t end = min_size(len, lim->max_head);
+
+    end = min_size(end, (size_t)INT_MAX - 1);
+    if (is_request && s->lines == 0) {
+        /* scan_head refuses a byte at col + 3 > max_request_line */
+        if (lim->max_request_line < 3)
+            return s->line_start;
+        end = min_size(end, s->line_start + lim->max_request_line - 2);
+    }
+    return end;
+}
+
+/* The first index from i, before end, of a byte that is no field byte
+ * (CR, LF and the other controls are not); end if there is none. */
+static size_t scan_plain(const char *buf, size_t i, size_t end)
+{
+    while (i < end && is_field_byte((unsigned char)buf[i]))
+        i++;
+    return i;
+}
+
 /*
  * Looks at buf[s->scanned..len) for the end of the head. Returns 1 with
  * *head_len once the closing empty line is in, 0 when more bytes are
@@ -495,8 +530,20 @@ static int scan_head(te_h1_scan *s, const char *buf, size_t len,
         return H1_BAD;
 
     for (i = s->scanned; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
+        unsigned char c;
         size_t col = i - s->line_start;
+
+        /* Inside a line, plain field bytes only need the limits: skip
+         * them in a tight loop up to the first byte that needs a look
+         * (CR, LF, a control) or a limit, which the steps below then
+         * judge exactly as if every byte had come through them. */
+        if (col > 0) {
+            i = scan_plain(buf, i, scan_plain_end(s, len, lim, is_request));
+            if (i == len)
+                break;
+            col = i - s->line_start;
+        }
+        c = (unsigned char)buf[i];
 
         if (is_request && s->lines == 0 && c != '\r' &&
             col + 3 > lim->max_request_line) {
