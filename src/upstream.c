@@ -22,12 +22,17 @@
 #include "sock.h"
 #include "worker.h"
 
+/* A pooled connection idle for less than this is taken without a peek
+ * when a dead one would cost only a resend (pool_take). */
+#define TE_POOL_PEEK_MS 50
+
 struct te_upconn {
     te_sock sock;
     te_pool *pool;
     te_proxy *proxy; /* the leg using it; NULL while idle */
     TAILQ_ENTRY(te_upconn) link;
-    unsigned idle : 1; /* in pool->idle */
+    struct timeval idle_since; /* when it went into the pool */
+    unsigned idle : 1;         /* in pool->idle */
     unsigned connecting : 1;
     unsigned reused : 1;
 };
@@ -96,6 +101,7 @@ static void pool_put(te_upconn *up)
     TAILQ_INSERT_TAIL(&pool->idle, up, link);
     pool->nidle++;
     up->idle = 1;
+    event_base_gettimeofday_cached(w->base, &up->idle_since);
 }
 
 /* An idle connection that the backend closed, or wrote to, since it was
@@ -115,17 +121,42 @@ static int upconn_stale(te_upconn *up)
     return errno != EAGAIN && errno != EWOULDBLOCK;
 }
 
-/* The most recently used live idle connection, detached from the pool;
- * the stale ones met on the way are closed. */
-static te_upconn *pool_take(te_pool *pool)
+/* Could the request go again on a fresh connection to the same backend
+ * if a pooled one turns out dead before any answer (see leg_next)? */
+static int leg_can_resend(const te_proxy *p)
 {
+    const te_request *r = p->req;
+
+    return !p->retried && !p->body_sent &&
+           (te_request_has_body(r) || te_request_idempotent(r));
+}
+
+/*
+ * The most recently used live idle connection, detached from the pool;
+ * the stale ones met on the way are closed. Connections go stale when
+ * the backend's idle timeout closes them, seconds after their last use;
+ * under load they come back within a millisecond. So one pooled for
+ * less than TE_POOL_PEEK_MS is not peeked at when the request could be
+ * resent if it is dead after all (its idle watch has not fired, and a
+ * close that raced with it costs one resend, as a close just after a
+ * peek would). Older ones, and any for a request that could not be
+ * resent, are peeked at.
+ */
+static te_upconn *pool_take(te_pool *pool, const te_proxy *p)
+{
+    int trust_recent = leg_can_resend(p);
+    struct timeval now;
     te_upconn *up;
 
+    event_base_gettimeofday_cached(pool->w->base, &now);
     while ((up = TAILQ_LAST(&pool->idle, te_upconn_list)) != NULL) {
+        int recent = te_tv_ms_since(&up->idle_since, &now) < TE_POOL_PEEK_MS;
+
         TAILQ_REMOVE(&pool->idle, up, link);
         pool->nidle--;
         up->idle = 0;
-        if (!upconn_stale(up)) {
+        if (evbuffer_get_length(te_sock_in(&up->sock)) == 0 &&
+            ((trust_recent && recent) || !upconn_stale(up))) {
             up->reused = 1;
             return up;
         }
@@ -497,7 +528,7 @@ static te_status leg_try(te_proxy *p)
             return TE_ERROR;
         r->backend = b;
 
-        up = pool_take(&w->pools[b->index]);
+        up = pool_take(&w->pools[b->index], p);
         if (up != NULL) {
             leg_attach(p, up);
             leg_ready(p);
@@ -630,8 +661,7 @@ static int leg_next(const te_proxy *p, int fault)
     if (fault == F_CONNECT) {
         next = NEXT_OTHER;
     } else if (fault == F_RESET && p->up != NULL && p->up->reused &&
-               !p->retried && !p->body_sent &&
-               (te_request_has_body(r) || te_request_idempotent(r))) {
+               leg_can_resend(p)) {
         next = NEXT_SAME;
     } else if (fault == F_RESET && !p->replayed && !p->body_sent &&
                te_request_idempotent(r)) {
