@@ -21,8 +21,12 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+/* Spans per write, as libevent's own evbuffer_write uses. */
+#define TE_SOCK_WRITE_IOV 64
 
 /* Sockets flushed in one go after an owner callback, at most; the rest
  * wait for their flush events, so a callback that keeps adding output
@@ -37,24 +41,59 @@ static __thread unsigned in_owner;
 
 /* ------------------------------------------------------------ plain -- */
 
-/* recv(2) when one span will do (the usual case: an empty input gets
- * one new chain): it skips the VFS layer that readv(2) goes through. */
+/*
+ * The plain calls are recvfrom/recvmsg/sendmsg, which skip the VFS layer
+ * that read(2)/readv(2)/writev(2) go through on a socket, and they are
+ * made with syscall(2) rather than the libc wrappers: those are thread
+ * cancellation points and, in a process with more than one thread, flip
+ * the cancellation state around every call (two atomic operations each,
+ * about 5% of the proxy's user time). No tenantedge thread is ever
+ * cancelled. MSG_NOSIGNAL: a peer gone away is an EPIPE error here, not
+ * a signal.
+ */
 static ssize_t plain_read(te_sock *s, struct evbuffer_iovec *v, int n)
 {
     struct iovec iov[2];
+    struct msghdr msg;
 
     if (n == 1)
-        return recv(s->fd, v[0].iov_base, v[0].iov_len, 0);
+        return syscall(SYS_recvfrom, s->fd, v[0].iov_base, v[0].iov_len, 0,
+                       NULL, NULL);
+
+    memset(&msg, 0, sizeof(msg));
     for (int i = 0; i < n && i < 2; i++) {
         iov[i].iov_base = v[i].iov_base;
         iov[i].iov_len = v[i].iov_len;
     }
-    return readv(s->fd, iov, n < 2 ? n : 2);
+    msg.msg_iov = iov;
+    msg.msg_iovlen = n < 2 ? (size_t)n : 2;
+    return syscall(SYS_recvmsg, s->fd, &msg, 0);
 }
 
+/* As much of out as TE_SOCK_WRITE_IOV spans hold, in one call. */
 static ssize_t plain_write(te_sock *s, struct evbuffer *out)
 {
-    return evbuffer_write_atmost(out, s->fd, -1);
+    struct evbuffer_iovec v[TE_SOCK_WRITE_IOV];
+    struct iovec iov[TE_SOCK_WRITE_IOV];
+    struct msghdr msg;
+    ssize_t n;
+    int nv;
+
+    nv = evbuffer_peek(out, -1, NULL, v, TE_SOCK_WRITE_IOV);
+    if (nv > TE_SOCK_WRITE_IOV)
+        nv = TE_SOCK_WRITE_IOV; /* the rest goes on the next call */
+    for (int i = 0; i < nv; i++) {
+        iov[i].iov_base = v[i].iov_base;
+        iov[i].iov_len = v[i].iov_len;
+    }
+
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)nv;
+    n = syscall(SYS_sendmsg, s->fd, &msg, MSG_NOSIGNAL);
+    if (n > 0)
+        evbuffer_drain(out, (size_t)n);
+    return n;
 }
 
 static const te_sock_io plain_io = {
