@@ -164,12 +164,17 @@ static void conn_read_high(te_h1_conn *c, int head)
     te_sock_set_read_high(&c->sock, high);
 }
 
-/* Enter C_HEAD: the header timeout runs from the first byte. */
-static void conn_begin_head(te_h1_conn *c)
+/* Enter C_HEAD: the header timeout runs from the first byte (from the
+ * accept for a new connection). arm 0: the caller arms it only if the
+ * head turns out incomplete; a head that came whole in one read then
+ * costs no timer change (the keep-alive timer is dropped when the
+ * request starts). */
+static void conn_begin_head(te_h1_conn *c, int arm)
 {
     c->state = C_HEAD;
     event_base_gettimeofday_cached(c->w->base, &c->req.start);
-    event_add(&c->timer, c->w->tmo.header);
+    if (arm)
+        event_add(&c->timer, c->w->tmo.header);
 }
 
 /* Bytes the kernel holds that we have not read yet. */
@@ -487,6 +492,7 @@ static void conn_read_head(te_h1_conn *c)
     struct evbuffer *in = te_sock_in(&c->sock);
     te_h1_limits lim = {cf->max_request_line, cf->max_header_size,
                         cf->max_headers};
+    int fresh = 0;
     int rc;
 
     if (evbuffer_get_length(in) == 0) {
@@ -494,8 +500,10 @@ static void conn_read_head(te_h1_conn *c)
             conn_close_after_flush(c);
         return;
     }
-    if (c->state == C_IDLE)
-        conn_begin_head(c);
+    if (c->state == C_IDLE) {
+        conn_begin_head(c, 0);
+        fresh = 1;
+    }
 
     if (conn_head_fill(c, in) < 0) {
         te_log_errno(TE_LOG_ERROR, "cannot buffer request head client=%s",
@@ -507,6 +515,8 @@ static void conn_read_head(te_h1_conn *c)
     rc = te_h1_parse_request(&c->scan, c->head, c->head_have, &lim, &c->h1,
                              c->fields, cf->max_headers);
     if (rc == TE_H1_INCOMPLETE) {
+        if (fresh)
+            event_add(&c->timer, c->w->tmo.header);
         if (c->head_have > cf->max_header_size)
             conn_respond_error(c, 431);
         else if (c->client_eof)
@@ -830,7 +840,7 @@ void te_h1_conn_accept(te_worker *w, evutil_socket_t fd, struct sockaddr *sa,
     TAILQ_INSERT_TAIL(&w->conns, c, link);
     te_worker_conn_added(w);
 
-    conn_begin_head(c);
+    conn_begin_head(c, 1);
     te_sock_read_enable(&c->sock);
 }
 
