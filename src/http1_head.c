@@ -82,17 +82,27 @@ static void hb_commit(head_buf *hb)
     hb->p = hb->end = NULL;
 }
 
-/* Append n bytes. The estimate given to hb_begin is an upper bound for
- * the heads of this file, so the slow path only runs if one is wrong. */
-static void hb_add(head_buf *hb, const void *s, size_t n)
+/* hb_add when the reserved span is full: the estimate given to hb_begin
+ * is an upper bound for the heads of this file, so this only runs if
+ * one is wrong. */
+static void hb_add_slow(head_buf *hb, const void *s, size_t n)
+{
+    hb_commit(hb);
+    hb_reserve(hb, n + 512);
+    if (hb->p == NULL) {
+        evbuffer_add(hb->out, s, n);
+        return;
+    }
+    memcpy(hb->p, s, n);
+    hb->p += n;
+}
+
+/* Append n bytes. Inlined: most calls copy a literal of known size. */
+static inline void hb_add(head_buf *hb, const void *s, size_t n)
 {
     if ((size_t)(hb->end - hb->p) < n) {
-        hb_commit(hb);
-        hb_reserve(hb, n + 512);
-        if (hb->p == NULL) {
-            evbuffer_add(hb->out, s, n);
-            return;
-        }
+        hb_add_slow(hb, s, n);
+        return;
     }
     memcpy(hb->p, s, n);
     hb->p += n;
