@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
@@ -39,11 +38,16 @@
 #include "http1_parser.h"
 #include "log.h"
 #include "request.h"
+#include "sock.h"
 #include "upstream.h"
 #include "worker.h"
 
 /* Heads up to this size need no buffer beyond the connection's own. */
 #define TE_HEAD_INLINE 1024
+
+/* Chunked body bytes checked before a request is admitted, if the client
+ * sent them with the head (conn_admit). */
+#define TE_ADMIT_CHUNKED (2 * TE_H1_MAX_CHUNK_EXT)
 
 enum conn_state {
     C_IDLE,   /* between requests, nothing buffered */
@@ -58,7 +62,7 @@ enum conn_state {
 
 struct te_h1_conn {
     te_worker *w;
-    struct bufferevent *bev;
+    te_sock sock;
     TAILQ_ENTRY(te_h1_conn) link;
     struct event timer;  /* keep-alive, header, linger */
     struct event resume; /* continue outside the current stack */
@@ -118,7 +122,7 @@ static void conn_free(te_h1_conn *c)
     conn_log(c);
     event_del(&c->timer);
     event_del(&c->resume);
-    bufferevent_free(c->bev);
+    te_sock_close(&c->sock);
     TAILQ_REMOVE(&w->conns, c, link);
     te_arena_free(&c->arena);
     free(c->head_heap);
@@ -132,7 +136,7 @@ static void conn_close_soon(te_h1_conn *c)
     te_proxy_abort(&c->proxy);
     c->state = C_DEAD;
     event_del(&c->timer);
-    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    te_sock_stop(&c->sock);
     event_active(&c->resume, EV_TIMEOUT, 0);
 }
 
@@ -157,15 +161,20 @@ static void conn_read_high(te_h1_conn *c, int head)
 
     if (head)
         high = TE_MAX(high, cf->max_header_size + 1);
-    bufferevent_setwatermark(c->bev, EV_READ, 0, high);
+    te_sock_set_read_high(&c->sock, high);
 }
 
-/* Enter C_HEAD: the header timeout runs from the first byte. */
-static void conn_begin_head(te_h1_conn *c)
+/* Enter C_HEAD: the header timeout runs from the first byte (from the
+ * accept for a new connection). arm 0: the caller arms it only if the
+ * head turns out incomplete; a head that came whole in one read then
+ * costs no timer change (the keep-alive timer is dropped when the
+ * request starts). */
+static void conn_begin_head(te_h1_conn *c, int arm)
 {
     c->state = C_HEAD;
     event_base_gettimeofday_cached(c->w->base, &c->req.start);
-    event_add(&c->timer, c->w->tmo.header);
+    if (arm)
+        event_add(&c->timer, c->w->tmo.header);
 }
 
 /* Bytes the kernel holds that we have not read yet. */
@@ -173,24 +182,24 @@ static int conn_unread(te_h1_conn *c)
 {
     int n = 0;
 
-    if (ioctl(bufferevent_getfd(c->bev), FIONREAD, &n) < 0)
+    if (ioctl(te_sock_fd(&c->sock), FIONREAD, &n) < 0)
         return 0;
     return n > 0;
 }
 
 static void conn_linger(te_h1_conn *c)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer *in = te_sock_in(&c->sock);
 
-    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    shutdown(te_sock_fd(&c->sock), SHUT_WR);
     if (c->client_eof || (!c->linger && !conn_unread(c))) {
         conn_close_soon(c);
         return;
     }
     c->state = C_LINGER;
     evbuffer_drain(in, evbuffer_get_length(in));
-    bufferevent_set_timeouts(c->bev, NULL, NULL);
-    bufferevent_enable(c->bev, EV_READ);
+    te_sock_set_timeouts(&c->sock, NULL, NULL);
+    te_sock_read_enable(&c->sock);
     event_add(&c->timer, c->w->tmo.linger);
 }
 
@@ -202,12 +211,12 @@ static void conn_close_after_flush(te_h1_conn *c)
 {
     te_proxy_abort(&c->proxy);
     c->linger = c->state == C_HEAD || c->state == C_BODY ||
-                evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
+                evbuffer_get_length(te_sock_in(&c->sock)) > 0;
     c->state = C_FLUSH;
     event_del(&c->timer);
-    bufferevent_disable(c->bev, EV_READ);
-    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+    te_sock_read_disable(&c->sock);
+    te_sock_set_write_low(&c->sock, 0);
+    if (evbuffer_get_length(te_sock_out(&c->sock)) == 0)
         conn_linger(c);
 }
 
@@ -215,7 +224,7 @@ static void conn_close_after_flush(te_h1_conn *c)
  * it always closes the connection. */
 static void conn_respond_error(te_h1_conn *c, int status)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer *out = te_sock_out(&c->sock);
     te_request *r = &c->req;
 
     if (r->id_len == 0)
@@ -247,7 +256,7 @@ static void conn_body_failed(te_h1_conn *c)
  * the backend's buffer allows; more comes from the leg's writable call. */
 static void conn_pump_body(te_h1_conn *c)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer *in = te_sock_in(&c->sock);
     te_status rc;
 
     if (c->state != C_BODY || !te_proxy_ready(&c->proxy))
@@ -255,13 +264,14 @@ static void conn_pump_body(te_h1_conn *c)
 
     if (c->expect) {
         c->expect = 0;
-        bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        evbuffer_add(te_sock_out(&c->sock), "HTTP/1.1 100 Continue\r\n\r\n",
+                     25);
     }
 
     rc = te_proxy_send_body(&c->proxy, &c->body, in);
     if (rc == TE_DONE) {
         c->state = C_WAIT;
-        bufferevent_set_timeouts(c->bev, NULL, c->w->tmo.send);
+        te_sock_set_timeouts(&c->sock, NULL, c->w->tmo.send);
     } else if (rc == TE_ERROR) {
         conn_body_failed(c);
     }
@@ -314,8 +324,12 @@ static int conn_admit(te_h1_conn *c)
     te_body_init(&c->body, mode, r->content_length, cf->max_body_size, out);
 
     /* Smuggling: a bad chunk that came with the head must be refused
-     * before the head goes anywhere. */
-    if (te_body_check(&c->body, bufferevent_get_input(c->bev)) != TE_OK)
+     * before the head goes anywhere. What came with it may still be in
+     * the kernel (one read takes what its size allows), so take that
+     * too: enough for a whole chunk line at its limit and then some. */
+    if (mode == TE_BODY_CHUNKED)
+        te_sock_fill(&c->sock, TE_ADMIT_CHUNKED);
+    if (te_body_check(&c->body, te_sock_in(&c->sock)) != TE_OK)
         return c->body.status;
     return 0;
 }
@@ -324,7 +338,7 @@ static int conn_admit(te_h1_conn *c)
  * connection stays open when nothing of the request is left unread. */
 static void conn_answer(te_h1_conn *c)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer *out = te_sock_out(&c->sock);
     te_request *r = &c->req;
     int keep = c->keep_alive && !te_request_has_body(r) && !c->w->draining;
     unsigned flags = 0;
@@ -370,7 +384,7 @@ static void conn_forward(te_h1_conn *c)
         c->state = C_BODY;
         conn_read_high(c, 0);
         c->expect = c->h1.expect_continue && c->h1.version_minor == 1;
-        bufferevent_set_timeouts(c->bev, w->tmo.body, w->tmo.send);
+        te_sock_set_timeouts(&c->sock, w->tmo.body, w->tmo.send);
     } else {
         c->state = C_WAIT;
     }
@@ -478,9 +492,10 @@ static int conn_head_fill(te_h1_conn *c, struct evbuffer *in)
 static void conn_read_head(te_h1_conn *c)
 {
     const te_config *cf = c->w->cf;
-    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer *in = te_sock_in(&c->sock);
     te_h1_limits lim = {cf->max_request_line, cf->max_header_size,
                         cf->max_headers};
+    int fresh = 0;
     int rc;
 
     if (evbuffer_get_length(in) == 0) {
@@ -488,8 +503,10 @@ static void conn_read_head(te_h1_conn *c)
             conn_close_after_flush(c);
         return;
     }
-    if (c->state == C_IDLE)
-        conn_begin_head(c);
+    if (c->state == C_IDLE) {
+        conn_begin_head(c, 0);
+        fresh = 1;
+    }
 
     if (conn_head_fill(c, in) < 0) {
         te_log_errno(TE_LOG_ERROR, "cannot buffer request head client=%s",
@@ -501,6 +518,8 @@ static void conn_read_head(te_h1_conn *c)
     rc = te_h1_parse_request(&c->scan, c->head, c->head_have, &lim, &c->h1,
                              c->fields, cf->max_headers);
     if (rc == TE_H1_INCOMPLETE) {
+        if (fresh)
+            event_add(&c->timer, c->w->tmo.header);
         if (c->head_have > cf->max_header_size)
             conn_respond_error(c, 431);
         else if (c->client_eof)
@@ -519,7 +538,7 @@ static void conn_read_head(te_h1_conn *c)
 /* The response is complete: next request, or close. */
 static void conn_finish_request(te_h1_conn *c)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer *in = te_sock_in(&c->sock);
 
     conn_log(c);
     if (c->state == C_BODY || !c->keep_alive || c->w->draining) {
@@ -576,9 +595,9 @@ static struct evbuffer *ops_head(void *ctx, const te_h1_response *res,
     c->head_sent = 1;
     c->req.status = res->status;
     te_chain_response(&c->req);
-    c->req.bytes_out += te_h1_head_response(bufferevent_get_output(c->bev), res,
-                                            &c->req, flags);
-    return bufferevent_get_output(c->bev);
+    c->req.bytes_out +=
+        te_h1_head_response(te_sock_out(&c->sock), res, &c->req, flags);
+    return te_sock_out(&c->sock);
 }
 
 static void ops_done(void *ctx, int result)
@@ -607,10 +626,10 @@ static const te_proxy_ops conn_ops = {
 
 /* -------------------------------------------------------- callbacks -- */
 
-static void conn_read_cb(struct bufferevent *bev, void *arg)
+static void conn_read_cb(te_sock *s, void *arg)
 {
     te_h1_conn *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
+    struct evbuffer *in = te_sock_in(s);
 
     switch (c->state) {
     case C_IDLE:
@@ -628,12 +647,12 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
     }
 }
 
-static void conn_write_cb(struct bufferevent *bev, void *arg)
+static void conn_write_cb(te_sock *s, void *arg)
 {
     te_h1_conn *c = arg;
 
     if (c->state == C_FLUSH) {
-        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        if (evbuffer_get_length(te_sock_out(s)) == 0)
             conn_linger(c);
         return;
     }
@@ -671,16 +690,16 @@ static void conn_eof(te_h1_conn *c)
     }
 }
 
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+static void conn_event_cb(te_sock *s, short what, void *arg)
 {
     te_h1_conn *c = arg;
 
-    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+    if ((what & TE_SOCK_EOF) && !(what & TE_SOCK_ERROR)) {
         conn_eof(c);
         return;
     }
 
-    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+    if ((what & TE_SOCK_TIMEOUT) && (what & TE_SOCK_READING) &&
         c->state == C_BODY) {
         te_log(TE_LOG_INFO, "client timed out while sending the body req=%s",
                c->req.id);
@@ -689,9 +708,9 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
             conn_respond_error(c, 408);
             return;
         }
-    } else if (what & BEV_EVENT_TIMEOUT) {
+    } else if (what & TE_SOCK_TIMEOUT) {
         te_log(TE_LOG_INFO, "client timed out while %s req=%s client=%s",
-               (what & BEV_EVENT_WRITING) ? "receiving" : "sending",
+               (what & TE_SOCK_WRITING) ? "receiving" : "sending",
                c->req.id_len ? c->req.id : "-", c->addr);
     }
     conn_free(c);
@@ -700,7 +719,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     te_h1_conn *c = arg;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer *out = te_sock_out(&c->sock);
 
     switch (c->state) {
     case C_IDLE:
@@ -785,14 +804,14 @@ static te_h1_conn *conn_alloc(te_worker *w)
     return c;
 }
 
-static void conn_setup_bev(te_h1_conn *c)
+static void conn_setup_sock(te_h1_conn *c)
 {
     const te_config *cf = c->w->cf;
 
     conn_read_high(c, 1);
-    bufferevent_setwatermark(c->bev, EV_WRITE, cf->buffer_size / 2, 0);
-    bufferevent_set_timeouts(c->bev, NULL, c->w->tmo.send);
-    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+    te_sock_set_write_low(&c->sock, cf->buffer_size / 2);
+    te_sock_set_timeouts(&c->sock, NULL, c->w->tmo.send);
+    te_sock_setcb(&c->sock, conn_read_cb, conn_write_cb, conn_event_cb, c);
 }
 
 void te_h1_conn_accept(te_worker *w, evutil_socket_t fd, struct sockaddr *sa,
@@ -807,8 +826,7 @@ void te_h1_conn_accept(te_worker *w, evutil_socket_t fd, struct sockaddr *sa,
         close(fd);
         return;
     }
-    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
+    if (te_sock_init(&c->sock, w->base, fd) < 0) {
         te_log_errno(TE_LOG_ERROR, "cannot set up a connection");
         close(fd);
         free(c);
@@ -819,14 +837,14 @@ void te_h1_conn_accept(te_worker *w, evutil_socket_t fd, struct sockaddr *sa,
     }
     format_addr(sa, c->addr, sizeof(c->addr));
 
-    conn_setup_bev(c);
+    conn_setup_sock(c);
     event_assign(&c->timer, w->base, -1, 0, conn_timer_cb, c);
     event_assign(&c->resume, w->base, -1, 0, conn_resume_cb, c);
     TAILQ_INSERT_TAIL(&w->conns, c, link);
     te_worker_conn_added(w);
 
-    conn_begin_head(c);
-    bufferevent_enable(c->bev, EV_READ);
+    conn_begin_head(c, 1);
+    te_sock_read_enable(&c->sock);
 }
 
 /* ------------------------------------------------------------ drain -- */
@@ -841,7 +859,7 @@ void te_h1_conns_drain(te_worker *w)
 
         if (c->state != C_IDLE && (c->state != C_HEAD || c->head_have > 0))
             continue;
-        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        if (evbuffer_get_length(te_sock_out(&c->sock)) == 0)
             conn_free(c);
         else
             conn_close_after_flush(c);
@@ -857,7 +875,7 @@ void te_h1_conns_close(te_worker *w)
     te_h1_conn *c;
 
     while ((c = TAILQ_FIRST(&w->conns)) != NULL) {
-        setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &rst,
+        setsockopt(te_sock_fd(&c->sock), SOL_SOCKET, SO_LINGER, &rst,
                    sizeof(rst));
         conn_free(c);
     }

@@ -1,5 +1,10 @@
 /*
  * http1_head.c: serializing HTTP/1.1 heads for both legs; see http1_head.h.
+ *
+ * The heads on the request path (te_h1_head_request, te_h1_head_response)
+ * are written into one span reserved in the output and committed once:
+ * one evbuffer call, and one output callback (te_sock's flush), per head
+ * rather than four per field.
  */
 #include "http1_head.h"
 
@@ -9,17 +14,28 @@
 
 #include "core.h"
 
+typedef struct lit {
+    const char *s;
+    size_t len;
+} lit;
+
+#define LIT(s)                                                                 \
+    {                                                                          \
+        (s), sizeof(s) - 1                                                     \
+    }
+
 /* Fields this hop's framing decides, written anew: never copied. */
-static const char *const request_own[] = {
-    "content-length",
-    "expect",
+static const lit request_own[] = {
+    LIT("content-length"),
+    LIT("expect"),
 };
 
-static int name_is(const te_h1_field *f, const char *name)
+static int name_is(const te_h1_field *f, const char *name, size_t len)
 {
-    return strlen(name) == f->name_len &&
-           strncasecmp(f->name, name, f->name_len) == 0;
+    return len == f->name_len && strncasecmp(f->name, name, len) == 0;
 }
+
+#define NAME_IS(f, s) name_is((f), (s), sizeof(s) - 1)
 
 /*
  * Whether a client's field goes to the backend: never the framing and
@@ -36,59 +52,149 @@ static int request_field_fate(const te_request *r, const te_h1_hop *hop,
     if (fate != TE_FIELD_KEPT)
         return fate;
     for (size_t i = 0; i < sizeof(request_own) / sizeof(request_own[0]); i++)
-        if (te_field_name_eq(f->name, f->name_len, request_own[i],
-                             strlen(request_own[i]), 1))
+        if (te_field_name_eq(f->name, f->name_len, request_own[i].s,
+                             request_own[i].len, 1))
             return TE_FIELD_DROPPED;
     if (te_h1_hop_match(hop, f->name, f->name_len))
         return TE_FIELD_DROPPED;
     return TE_FIELD_KEPT;
 }
 
-static void add_field(struct evbuffer *out, const char *name, size_t nlen,
-                      const char *value, size_t vlen)
+/* ------------------------------------------------------- head buffer -- */
+
+/* A head being written into space reserved at the end of out. */
+typedef struct head_buf {
+    struct evbuffer *out;
+    struct evbuffer_iovec v;
+    char *p; /* next byte; NULL when nothing is reserved */
+    char *end;
+} head_buf;
+
+static void hb_reserve(head_buf *hb, size_t want)
 {
-    evbuffer_add(out, name, nlen);
-    evbuffer_add(out, ": ", 2);
-    evbuffer_add(out, value, vlen);
-    evbuffer_add(out, "\r\n", 2);
+    hb->p = hb->end = NULL;
+    if (evbuffer_reserve_space(hb->out, (ev_ssize_t)want, &hb->v, 1) == 1) {
+        hb->p = hb->v.iov_base;
+        hb->end = hb->p + hb->v.iov_len;
+    }
+}
+
+static void hb_begin(head_buf *hb, struct evbuffer *out, size_t want)
+{
+    hb->out = out;
+    hb_reserve(hb, want);
+}
+
+/* What was written goes into the buffer. */
+static void hb_commit(head_buf *hb)
+{
+    if (hb->p == NULL)
+        return;
+    hb->v.iov_len = (size_t)(hb->p - (char *)hb->v.iov_base);
+    evbuffer_commit_space(hb->out, &hb->v, 1);
+    hb->p = hb->end = NULL;
+}
+
+/* hb_add when the reserved span is full: the estimate given to hb_begin
+ * is an upper bound for the heads of this file, so this only runs if
+ * one is wrong. */
+static void hb_add_slow(head_buf *hb, const void *s, size_t n)
+{
+    hb_commit(hb);
+    hb_reserve(hb, n + 512);
+    if (hb->p == NULL) {
+        evbuffer_add(hb->out, s, n);
+        return;
+    }
+    memcpy(hb->p, s, n);
+    hb->p += n;
+}
+
+/* Append n bytes. Inlined: most calls copy a literal of known size. */
+static inline void hb_add(head_buf *hb, const void *s, size_t n)
+{
+    if ((size_t)(hb->end - hb->p) < n) {
+        hb_add_slow(hb, s, n);
+        return;
+    }
+    memcpy(hb->p, s, n);
+    hb->p += n;
+}
+
+#define HB_LIT(hb, s) hb_add((hb), (s), sizeof(s) - 1)
+
+static void hb_uint(head_buf *hb, uint64_t n)
+{
+    char buf[20];
+    size_t i = sizeof(buf);
+
+    do {
+        buf[--i] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    hb_add(hb, buf + i, sizeof(buf) - i);
+}
+
+static void hb_field(head_buf *hb, const char *name, size_t nlen,
+                     const char *value, size_t vlen)
+{
+    hb_add(hb, name, nlen);
+    HB_LIT(hb, ": ");
+    hb_add(hb, value, vlen);
+    HB_LIT(hb, "\r\n");
 }
 
 /* Fields modules added (checked by the module API: tokens, no CR/LF). */
-static void add_fields(struct evbuffer *out, const te_field_add *f)
+static void hb_fields(head_buf *hb, const te_field_add *f)
 {
     for (; f != NULL; f = f->next)
-        add_field(out, f->name, f->name_len, f->value, f->value_len);
+        hb_field(hb, f->name, f->name_len, f->value, f->value_len);
 }
 
-#define ADD_LIT(out, s) evbuffer_add((out), (s), sizeof(s) - 1)
+/* Room the added fields take: name, ": ", value, CRLF. */
+static size_t fields_size(const te_h1_field *f, unsigned n,
+                          const te_field_add *add)
+{
+    size_t size = 0;
+
+    for (unsigned i = 0; i < n; i++)
+        size += f[i].name_len + f[i].value_len + 4;
+    for (; add != NULL; add = add->next)
+        size += add->name_len + add->value_len + 4;
+    return size;
+}
+
+/* ------------------------------------------------------------ heads -- */
 
 void te_h1_head_request(struct evbuffer *out, const te_request *r)
 {
-    size_t estimate = 256 + r->method_len + r->path_len + 3 * r->host_len;
+    size_t addr_len = strlen(r->client_addr);
     const te_h1_field *underscored = NULL;
     unsigned nunderscored = 0;
     int has_host = 0;
     te_h1_hop hop;
+    head_buf hb;
 
-    for (unsigned i = 0; i < r->nfields; i++)
-        estimate += r->fields[i].name_len + r->fields[i].value_len + 4;
-    evbuffer_expand(out, estimate);
+    /* the fixed fields below take less than 200 bytes besides these */
+    hb_begin(&hb, out,
+             256 + r->method_len + r->path_len + 2 * r->host_len + addr_len +
+                 r->id_len + fields_size(r->fields, r->nfields, r->up_add));
     te_h1_hop_init(&hop, r->fields, r->nfields, 1);
 
-    evbuffer_add(out, r->method, r->method_len);
-    evbuffer_add(out, " ", 1);
-    evbuffer_add(out, r->path, r->path_len);
-    ADD_LIT(out, " HTTP/1.1\r\n");
+    hb_add(&hb, r->method, r->method_len);
+    HB_LIT(&hb, " ");
+    hb_add(&hb, r->path, r->path_len);
+    HB_LIT(&hb, " HTTP/1.1\r\n");
 
     for (unsigned i = 0; i < r->nfields; i++) {
         const te_h1_field *f = &r->fields[i];
         int fate = request_field_fate(r, &hop, f);
 
         if (fate == TE_FIELD_KEPT)
-            add_field(out, f->name, f->name_len, f->value, f->value_len);
+            hb_field(&hb, f->name, f->name_len, f->value, f->value_len);
         if (fate == TE_FIELD_UNDERSCORE && nunderscored++ == 0)
             underscored = f;
-        has_host |= name_is(f, "host");
+        has_host |= NAME_IS(f, "host");
     }
 
     /* One line per request, at debug: such fields are no error, and a
@@ -103,33 +209,49 @@ void te_h1_head_request(struct evbuffer *out, const te_request *r)
     /* An HTTP/1.0 absolute-form request may name its host only there;
      * HTTP/1.1 toward the backend needs the field (RFC 9112 3.2). */
     if (!has_host && r->host != NULL)
-        add_field(out, "Host", 4, r->host, r->host_len);
+        hb_field(&hb, "Host", 4, r->host, r->host_len);
 
-    ADD_LIT(out, "X-Forwarded-For: ");
-    evbuffer_add(out, r->client_addr, strlen(r->client_addr));
-    ADD_LIT(out, "\r\nX-Forwarded-Proto: http\r\n");
+    HB_LIT(&hb, "X-Forwarded-For: ");
+    hb_add(&hb, r->client_addr, addr_len);
+    HB_LIT(&hb, "\r\nX-Forwarded-Proto: http\r\n");
     if (r->host != NULL)
-        add_field(out, "X-Forwarded-Host", 16, r->host, r->host_len);
-    add_field(out, "X-Request-Id", 12, r->id, r->id_len);
-    add_fields(out, r->up_add);
+        hb_field(&hb, "X-Forwarded-Host", 16, r->host, r->host_len);
+    hb_field(&hb, "X-Request-Id", 12, r->id, r->id_len);
+    hb_fields(&hb, r->up_add);
 
-    if (r->chunked)
-        ADD_LIT(out, "Transfer-Encoding: chunked\r\n");
-    else if (r->has_content_length)
-        evbuffer_add_printf(out, "Content-Length: %llu\r\n",
-                            (unsigned long long)r->content_length);
-    ADD_LIT(out, "\r\n");
+    if (r->chunked) {
+        HB_LIT(&hb, "Transfer-Encoding: chunked\r\n");
+    } else if (r->has_content_length) {
+        HB_LIT(&hb, "Content-Length: ");
+        hb_uint(&hb, r->content_length);
+        HB_LIT(&hb, "\r\n");
+    }
+    HB_LIT(&hb, "\r\n");
+    hb_commit(&hb);
 }
 
 size_t te_h1_head_response(struct evbuffer *out, const te_h1_response *res,
                            const te_request *r, unsigned flags)
 {
     size_t before = evbuffer_get_length(out);
+    char status[4];
     te_h1_hop hop;
+    head_buf hb;
 
-    evbuffer_add_printf(out, "HTTP/1.1 %03d ", res->status);
-    evbuffer_add(out, res->reason, res->reason_len);
-    ADD_LIT(out, "\r\n");
+    /* the fixed fields below take less than 100 bytes besides these */
+    hb_begin(&hb, out,
+             128 + res->reason_len + r->id_len +
+                 fields_size(res->fields, res->nfields, r->resp_add));
+
+    /* the parser allows 100 to 599 only */
+    status[0] = (char)('0' + res->status / 100 % 10);
+    status[1] = (char)('0' + res->status / 10 % 10);
+    status[2] = (char)('0' + res->status % 10);
+    status[3] = ' ';
+    HB_LIT(&hb, "HTTP/1.1 ");
+    hb_add(&hb, status, sizeof(status));
+    hb_add(&hb, res->reason, res->reason_len);
+    HB_LIT(&hb, "\r\n");
 
     /* Content-Length passes as sent: the parser checked it, and on HEAD
      * and 304 it describes a body that is not there. */
@@ -137,21 +259,22 @@ size_t te_h1_head_response(struct evbuffer *out, const te_h1_response *res,
     for (unsigned i = 0; i < res->nfields; i++) {
         const te_h1_field *f = &res->fields[i];
 
-        if (name_is(f, "x-request-id") ||
+        if (NAME_IS(f, "x-request-id") ||
             te_h1_hop_match(&hop, f->name, f->name_len))
             continue;
-        add_field(out, f->name, f->name_len, f->value, f->value_len);
+        hb_field(&hb, f->name, f->name_len, f->value, f->value_len);
     }
 
-    add_field(out, "X-Request-Id", 12, r->id, r->id_len);
-    add_fields(out, r->resp_add);
+    hb_field(&hb, "X-Request-Id", 12, r->id, r->id_len);
+    hb_fields(&hb, r->resp_add);
     if (flags & TE_H1_HEAD_CHUNKED)
-        ADD_LIT(out, "Transfer-Encoding: chunked\r\n");
+        HB_LIT(&hb, "Transfer-Encoding: chunked\r\n");
     if (flags & TE_H1_HEAD_CLOSE)
-        ADD_LIT(out, "Connection: close\r\n");
+        HB_LIT(&hb, "Connection: close\r\n");
     else if (flags & TE_H1_HEAD_KEEP_ALIVE)
-        ADD_LIT(out, "Connection: keep-alive\r\n");
-    ADD_LIT(out, "\r\n");
+        HB_LIT(&hb, "Connection: keep-alive\r\n");
+    HB_LIT(&hb, "\r\n");
+    hb_commit(&hb);
 
     return evbuffer_get_length(out) - before;
 }
@@ -222,28 +345,44 @@ size_t te_h1_write_error(struct evbuffer *out, int status, const char *id)
     return evbuffer_get_length(out) - before;
 }
 
-/* RFC 9110 6.4.1: no content in 204 and 304 answers. */
+/* RFC 9110 6.4.1: no content in 204 and 304 answers. The status comes
+ * from te_respond, which keeps it to 100..599. */
 size_t te_h1_write_answer(struct evbuffer *out, const te_request *r,
                           unsigned flags, int head_only)
 {
     size_t before = evbuffer_get_length(out);
     int status = r->answer_status;
     int bodyless = status == 204 || status == 304;
+    const char *reason = te_h1_reason(status);
+    size_t type_len = r->answer_type != NULL ? strlen(r->answer_type) : 0;
+    head_buf hb;
 
-    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
-                        te_h1_reason(status));
+    hb_begin(&hb, out,
+             192 + strlen(reason) + type_len + r->id_len +
+                 fields_size(NULL, 0, r->resp_add));
+
+    HB_LIT(&hb, "HTTP/1.1 ");
+    hb_uint(&hb, (uint64_t)status);
+    HB_LIT(&hb, " ");
+    hb_add(&hb, reason, strlen(reason));
+    HB_LIT(&hb, "\r\n");
     if (r->answer_type != NULL)
-        add_field(out, "Content-Type", 12, r->answer_type,
-                  strlen(r->answer_type));
-    if (!bodyless)
-        evbuffer_add_printf(out, "Content-Length: %zu\r\n", r->answer_len);
-    add_field(out, "X-Request-Id", 12, r->id, r->id_len);
-    add_fields(out, r->resp_add);
+        hb_field(&hb, "Content-Type", 12, r->answer_type, type_len);
+    if (!bodyless) {
+        HB_LIT(&hb, "Content-Length: ");
+        hb_uint(&hb, r->answer_len);
+        HB_LIT(&hb, "\r\n");
+    }
+    hb_field(&hb, "X-Request-Id", 12, r->id, r->id_len);
+    hb_fields(&hb, r->resp_add);
     if (flags & TE_H1_HEAD_CLOSE)
-        ADD_LIT(out, "Connection: close\r\n");
+        HB_LIT(&hb, "Connection: close\r\n");
     else if (flags & TE_H1_HEAD_KEEP_ALIVE)
-        ADD_LIT(out, "Connection: keep-alive\r\n");
-    ADD_LIT(out, "\r\n");
+        HB_LIT(&hb, "Connection: keep-alive\r\n");
+    HB_LIT(&hb, "\r\n");
+    hb_commit(&hb);
+
+    /* the body goes on its own: it may be large */
     if (!head_only && !bodyless)
         evbuffer_add(out, r->answer_body, r->answer_len);
     return evbuffer_get_length(out) - before;

@@ -31,13 +31,20 @@
  * the request line; a few are plenty, more is someone probing. */
 #define MAX_LEADING_EMPTY 8
 
-/* RFC 9110 5.6.2: tchar, the bytes of a token. */
+/* RFC 9110 5.6.2: tchar, the bytes of a token. A table, not strchr:
+ * this runs for every byte of every field name. */
+static const unsigned char tchar_special[128] = {
+    ['!'] = 1,  ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1,
+    ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1,
+    ['^'] = 1,  ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+};
+
 static int is_tchar(unsigned char c)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
         (c >= '0' && c <= '9'))
         return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return c < 128 && tchar_special[c];
 }
 
 static int is_ows(unsigned char c)
@@ -89,7 +96,10 @@ static int span_eq_ci(const char *a, size_t alen, const char *b, size_t blen)
     return 1;
 }
 
-static int eq_ci(const char *p, size_t n, const char *lit)
+/* Inlined so that strlen of a literal is a constant: most calls then
+ * end at the length test. */
+static inline __attribute__((always_inline)) int eq_ci(const char *p, size_t n,
+                                                       const char *lit)
 {
     return span_eq_ci(p, n, lit, strlen(lit));
 }
@@ -474,6 +484,41 @@ static int end_line(te_h1_scan *s, const char *buf, size_t cr, int is_request,
     return 0;
 }
 
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/*
+ * Where scan_plain must stop at the latest: before the byte at which a
+ * request line (line 0 of a request) would exceed max_request_line,
+ * before max_head, before INT_MAX - 1, and at len. scan_head's own
+ * checks then run at that byte.
+ */
+static size_t scan_plain_end(const te_h1_scan *s, size_t len,
+                             const te_h1_limits *lim, int is_request)
+{
+    size_t end = min_size(len, lim->max_head);
+
+    end = min_size(end, (size_t)INT_MAX - 1);
+    if (is_request && s->lines == 0) {
+        /* scan_head refuses a byte at col + 3 > max_request_line */
+        if (lim->max_request_line < 3)
+            return s->line_start;
+        end = min_size(end, s->line_start + lim->max_request_line - 2);
+    }
+    return end;
+}
+
+/* The first index from i, before end, of a byte that is no field byte
+ * (CR, LF and the other controls are not); end if there is none. */
+static size_t scan_plain(const char *buf, size_t i, size_t end)
+{
+    while (i < end && is_field_byte((unsigned char)buf[i]))
+        i++;
+    return i;
+}
+
 /*
  * Looks at buf[s->scanned..len) for the end of the head. Returns 1 with
  * *head_len once the closing empty line is in, 0 when more bytes are
@@ -494,8 +539,20 @@ static int scan_head(te_h1_scan *s, const char *buf, size_t len,
         return H1_BAD;
 
     for (i = s->scanned; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
+        unsigned char c;
         size_t col = i - s->line_start;
+
+        /* Inside a line, plain field bytes only need the limits: skip
+         * them in a tight loop up to the first byte that needs a look
+         * (CR, LF, a control) or a limit, which the steps below then
+         * judge exactly as if every byte had come through them. */
+        if (col > 0) {
+            i = scan_plain(buf, i, scan_plain_end(s, len, lim, is_request));
+            if (i == len)
+                break;
+            col = i - s->line_start;
+        }
+        c = (unsigned char)buf[i];
 
         if (is_request && s->lines == 0 && c != '\r' &&
             col + 3 > lim->max_request_line) {
@@ -882,9 +939,13 @@ const te_h1_field *te_h1_find(const te_h1_field *fields, unsigned n,
 
 /* RFC 9110 7.6.1, plus Trailer, which names fields of this hop's
  * chunked framing. */
-static const char *const hop_fixed[] = {
-    "connection", "keep-alive",        "proxy-connection", "te",
-    "trailer",    "transfer-encoding", "upgrade",
+static const struct {
+    const char *name;
+    size_t len;
+} hop_fixed[] = {
+    {"connection", 10}, {"keep-alive", 10},        {"proxy-connection", 16},
+    {"te", 2},          {"transfer-encoding", 17}, {"trailer", 7},
+    {"upgrade", 7},
 };
 
 void te_h1_hop_init(te_h1_hop *hop, const te_h1_field *fields, unsigned n,
@@ -917,7 +978,7 @@ void te_h1_hop_init(te_h1_hop *hop, const te_h1_field *fields, unsigned n,
 int te_h1_hop_match(const te_h1_hop *hop, const char *name, size_t len)
 {
     for (size_t i = 0; i < sizeof(hop_fixed) / sizeof(hop_fixed[0]); i++) {
-        if (te_field_name_eq(name, len, hop_fixed[i], strlen(hop_fixed[i]),
+        if (te_field_name_eq(name, len, hop_fixed[i].name, hop_fixed[i].len,
                              hop->fold))
             return 1;
     }

@@ -28,18 +28,24 @@ static char *copy(te_request *r, const char *s)
     return s != NULL ? te_arena_strndup(r->arena, s, strlen(s)) : NULL;
 }
 
-/* RFC 9110 5.1: a field name is a token. */
+/* RFC 9110 5.6.2: tchar beyond letters and digits. */
+static const unsigned char tchar_special[128] = {
+    ['!'] = 1,  ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1,
+    ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1,
+    ['^'] = 1,  ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+};
+
+/* RFC 9110 5.1: a field name is a token. A table, not strchr: modules
+ * add fields on every request. */
 static int token_valid(const char *s)
 {
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-
     if (*s == '\0')
         return 0;
     for (; *s != '\0'; s++) {
-        char c = *s;
+        unsigned char c = (unsigned char)*s;
 
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || strchr(extra, c) != NULL))
+              (c >= '0' && c <= '9') || (c < 128 && tchar_special[c])))
             return 0;
     }
     return 1;
@@ -60,16 +66,19 @@ static int value_valid(const char *s)
 
 /* Fields that frame a message or that the core writes itself: a module
  * adding one could desynchronise a peer, so none may be added. */
-static int field_reserved(const char *name)
+static int field_reserved(const char *name, size_t len)
 {
-    static const char *const reserved[] = {
-        "content-length", "transfer-encoding", "connection",
-        "upgrade",        "keep-alive",        "te",
-        "trailer",        "x-request-id",
+    static const struct {
+        const char *name;
+        size_t len;
+    } reserved[] = {
+        {"content-length", 14}, {"transfer-encoding", 17}, {"connection", 10},
+        {"upgrade", 7},         {"keep-alive", 10},        {"te", 2},
+        {"trailer", 7},         {"x-request-id", 12},
     };
 
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-        if (strcasecmp(name, reserved[i]) == 0)
+        if (len == reserved[i].len && strcasecmp(name, reserved[i].name) == 0)
             return 1;
     return 0;
 }
@@ -79,19 +88,24 @@ static int add_field(te_request *r, te_field_add ***tail, const char *name,
                      const char *value)
 {
     te_field_add *f;
+    size_t nlen, vlen;
 
     if (name == NULL || value == NULL || !token_valid(name) ||
-        !value_valid(value) || field_reserved(name))
+        !value_valid(value))
+        return -1;
+    nlen = strlen(name);
+    vlen = strlen(value);
+    if (field_reserved(name, nlen))
         return -1;
     f = te_arena_alloc(r->arena, sizeof(*f));
     if (f == NULL)
         return -1;
-    f->name = copy(r, name);
-    f->value = copy(r, value);
+    f->name = te_arena_strndup(r->arena, name, nlen);
+    f->value = te_arena_strndup(r->arena, value, vlen);
     if (f->name == NULL || f->value == NULL)
         return -1;
-    f->name_len = strlen(name);
-    f->value_len = strlen(value);
+    f->name_len = nlen;
+    f->value_len = vlen;
     **tail = f;
     *tail = &f->next;
     return 0;
@@ -250,7 +264,7 @@ int te_request_add_upstream_header(te_request *r, const char *name,
                                    const char *value)
 {
     if (name == NULL || value == NULL || !token_valid(name) ||
-        !value_valid(value) || field_reserved(name))
+        !value_valid(value) || field_reserved(name, strlen(name)))
         return -1;
     drop_upstream_added(r, name);
     return add_field(r, &r->up_add_tail, name, value);

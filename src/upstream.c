@@ -19,23 +19,27 @@
 #include "http1_head.h"
 #include "log.h"
 #include "route.h"
+#include "sock.h"
 #include "worker.h"
 
+/* A pooled connection idle for less than this is taken without a peek
+ * when a dead one would cost only a resend (pool_take). */
+#define TE_POOL_PEEK_MS 50
+
 struct te_upconn {
-    struct bufferevent *bev;
+    te_sock sock;
     te_pool *pool;
     te_proxy *proxy; /* the leg using it; NULL while idle */
     TAILQ_ENTRY(te_upconn) link;
-    unsigned idle : 1; /* in pool->idle */
+    struct timeval idle_since; /* when it went into the pool */
+    unsigned idle : 1;         /* in pool->idle */
     unsigned connecting : 1;
-    unsigned in_connect : 1; /* inside bufferevent_socket_connect */
-    unsigned connect_failed : 1;
     unsigned reused : 1;
 };
 
-static void leg_read_cb(struct bufferevent *bev, void *arg);
-static void leg_write_cb(struct bufferevent *bev, void *arg);
-static void leg_event_cb(struct bufferevent *bev, short what, void *arg);
+static void leg_read_cb(te_sock *s, void *arg);
+static void leg_write_cb(te_sock *s, void *arg);
+static void leg_event_cb(te_sock *s, short what, void *arg);
 
 /* ------------------------------------------------------------ pool -- */
 
@@ -53,7 +57,7 @@ static void upconn_free(te_upconn *up)
         TAILQ_REMOVE(&up->pool->idle, up, link);
         up->pool->nidle--;
     }
-    bufferevent_free(up->bev);
+    te_sock_close(&up->sock);
     free(up);
 }
 
@@ -67,12 +71,12 @@ void te_pool_close(te_pool *pool)
 
 /* An idle backend connection says something: EOF, an error, bytes
  * nobody asked for, or the idle timeout. In each case it is done. */
-static void idle_read_cb(struct bufferevent *bev, void *arg)
+static void idle_read_cb(te_sock *s, void *arg)
 {
     upconn_free(arg);
 }
 
-static void idle_event_cb(struct bufferevent *bev, short what, void *arg)
+static void idle_event_cb(te_sock *s, short what, void *arg)
 {
     upconn_free(arg);
 }
@@ -90,12 +94,14 @@ static void pool_put(te_upconn *up)
     if (pool->nidle >= w->cf->upstream_keepalive)
         upconn_free(TAILQ_FIRST(&pool->idle));
 
-    bufferevent_setcb(up->bev, idle_read_cb, NULL, idle_event_cb, up);
-    bufferevent_set_timeouts(up->bev, w->tmo.up_idle, w->tmo.up_send);
-    bufferevent_enable(up->bev, EV_READ);
+    /* The read event stays registered from the leg: no system call. */
+    te_sock_setcb(&up->sock, idle_read_cb, NULL, idle_event_cb, up);
+    te_sock_set_timeouts(&up->sock, w->tmo.up_idle, w->tmo.up_send);
+    te_sock_read_enable(&up->sock);
     TAILQ_INSERT_TAIL(&pool->idle, up, link);
     pool->nidle++;
     up->idle = 1;
+    event_base_gettimeofday_cached(w->base, &up->idle_since);
 }
 
 /* An idle connection that the backend closed, or wrote to, since it was
@@ -107,25 +113,50 @@ static int upconn_stale(te_upconn *up)
     char c;
     ssize_t n;
 
-    if (evbuffer_get_length(bufferevent_get_input(up->bev)) > 0)
+    if (evbuffer_get_length(te_sock_in(&up->sock)) > 0)
         return 1;
-    n = recv(bufferevent_getfd(up->bev), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    n = recv(te_sock_fd(&up->sock), &c, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n >= 0)
         return 1;
     return errno != EAGAIN && errno != EWOULDBLOCK;
 }
 
-/* The most recently used live idle connection, detached from the pool;
- * the stale ones met on the way are closed. */
-static te_upconn *pool_take(te_pool *pool)
+/* Could the request go again on a fresh connection to the same backend
+ * if a pooled one turns out dead before any answer (see leg_next)? */
+static int leg_can_resend(const te_proxy *p)
 {
+    const te_request *r = p->req;
+
+    return !p->retried && !p->body_sent &&
+           (te_request_has_body(r) || te_request_idempotent(r));
+}
+
+/*
+ * The most recently used live idle connection, detached from the pool;
+ * the stale ones met on the way are closed. Connections go stale when
+ * the backend's idle timeout closes them, seconds after their last use;
+ * under load they come back within a millisecond. So one pooled for
+ * less than TE_POOL_PEEK_MS is not peeked at when the request could be
+ * resent if it is dead after all (its idle watch has not fired, and a
+ * close that raced with it costs one resend, as a close just after a
+ * peek would). Older ones, and any for a request that could not be
+ * resent, are peeked at.
+ */
+static te_upconn *pool_take(te_pool *pool, const te_proxy *p)
+{
+    int trust_recent = leg_can_resend(p);
+    struct timeval now;
     te_upconn *up;
 
+    event_base_gettimeofday_cached(pool->w->base, &now);
     while ((up = TAILQ_LAST(&pool->idle, te_upconn_list)) != NULL) {
+        int recent = te_tv_ms_since(&up->idle_since, &now) < TE_POOL_PEEK_MS;
+
         TAILQ_REMOVE(&pool->idle, up, link);
         pool->nidle--;
         up->idle = 0;
-        if (!upconn_stale(up)) {
+        if (evbuffer_get_length(te_sock_in(&up->sock)) == 0 &&
+            ((trust_recent && recent) || !upconn_stale(up))) {
             up->reused = 1;
             return up;
         }
@@ -152,20 +183,20 @@ static int new_socket(const te_backend *b)
 
 /* How much response may wait unread: a whole head until it is parsed,
  * then buffer_size (backpressure toward the backend). */
-static void set_read_high(te_worker *w, struct bufferevent *bev, int head)
+static void set_read_high(te_worker *w, te_sock *s, int head)
 {
     const te_config *cf = w->cf;
     size_t high = cf->buffer_size;
 
     if (head)
         high = TE_MAX(high, cf->max_header_size + 1);
-    bufferevent_setwatermark(bev, EV_READ, 0, high);
+    te_sock_set_read_high(s, high);
 }
 
-static void setup_bev(te_worker *w, struct bufferevent *bev)
+static void setup_sock(te_worker *w, te_sock *s)
 {
-    set_read_high(w, bev, 1);
-    bufferevent_setwatermark(bev, EV_WRITE, w->cf->buffer_size / 2, 0);
+    set_read_high(w, s, 1);
+    te_sock_set_write_low(s, w->cf->buffer_size / 2);
 }
 
 /*
@@ -178,7 +209,7 @@ static te_upconn *upconn_connect(te_proxy *p, const te_backend *b, int *refused)
 {
     te_worker *w = p->w;
     te_upconn *up;
-    int fd, rc, err;
+    int fd, err;
 
     *refused = 0;
     up = calloc(1, sizeof(*up));
@@ -187,23 +218,19 @@ static te_upconn *upconn_connect(te_proxy *p, const te_backend *b, int *refused)
     fd = new_socket(b);
     if (fd < 0)
         goto fail;
-    up->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (up->bev == NULL) {
+    if (te_sock_init(&up->sock, w->base, fd) < 0) {
         close(fd);
         goto fail;
     }
     up->pool = &w->pools[b->index];
     up->proxy = p;
-    setup_bev(w, up->bev);
-    bufferevent_setcb(up->bev, leg_read_cb, leg_write_cb, leg_event_cb, up);
-    bufferevent_set_timeouts(up->bev, NULL, w->tmo.up_connect);
+    setup_sock(w, &up->sock);
+    te_sock_setcb(&up->sock, leg_read_cb, leg_write_cb, leg_event_cb, up);
+    te_sock_set_timeouts(&up->sock, NULL, w->tmo.up_connect);
 
     up->connecting = 1;
-    up->in_connect = 1;
-    rc = bufferevent_socket_connect(up->bev, (struct sockaddr *)&b->addr,
-                                    (int)b->addrlen);
-    up->in_connect = 0;
-    if (rc < 0 || up->connect_failed) {
+    if (te_sock_connect(&up->sock, (const struct sockaddr *)&b->addr,
+                        (socklen_t)b->addrlen) < 0) {
         err = errno;
         upconn_free(up);
         errno = err;
@@ -216,8 +243,7 @@ fail:
     te_log_errno(TE_LOG_ERROR,
                  "cannot open upstream socket req=%s shard=%s backend=%s",
                  p->req->id, b->shard->name, b->name);
-    if (up != NULL && up->bev == NULL)
-        free(up);
+    free(up); /* its socket was never set up */
     return NULL;
 }
 
@@ -355,8 +381,8 @@ static void leg_set_timeouts(te_proxy *p)
     te_worker *w = p->w;
     int reading = p->body_done || p->head_done;
 
-    bufferevent_set_timeouts(p->up->bev, reading ? w->tmo.up_read : NULL,
-                             w->tmo.up_send);
+    te_sock_set_timeouts(&p->up->sock, reading ? w->tmo.up_read : NULL,
+                         w->tmo.up_send);
 }
 
 /* The connection is usable: queue the head, start reading. */
@@ -364,8 +390,8 @@ static void leg_ready(te_proxy *p)
 {
     p->ready = 1;
     leg_set_timeouts(p);
-    te_h1_head_request(bufferevent_get_output(p->up->bev), p->req);
-    bufferevent_enable(p->up->bev, EV_READ | EV_WRITE);
+    te_h1_head_request(te_sock_out(&p->up->sock), p->req);
+    te_sock_read_enable(&p->up->sock);
 }
 
 static void leg_attach(te_proxy *p, te_upconn *up)
@@ -373,8 +399,8 @@ static void leg_attach(te_proxy *p, te_upconn *up)
     p->up = up;
     up->proxy = p;
     if (up->reused)
-        set_read_high(p->w, up->bev, 1);
-    bufferevent_setcb(up->bev, leg_read_cb, leg_write_cb, leg_event_cb, up);
+        set_read_high(p->w, &up->sock, 1);
+    te_sock_setcb(&up->sock, leg_read_cb, leg_write_cb, leg_event_cb, up);
 }
 
 /* Detach the backend connection: back to the pool, or closed. */
@@ -502,7 +528,7 @@ static te_status leg_try(te_proxy *p)
             return TE_ERROR;
         r->backend = b;
 
-        up = pool_take(&w->pools[b->index]);
+        up = pool_take(&w->pools[b->index], p);
         if (up != NULL) {
             leg_attach(p, up);
             leg_ready(p);
@@ -558,8 +584,7 @@ te_status te_proxy_send_body(te_proxy *p, te_body *b, struct evbuffer *in)
     size_t before = evbuffer_get_length(in);
     te_status rc;
 
-    rc = te_body_move(b, in, bufferevent_get_output(p->up->bev),
-                      p->w->cf->buffer_size);
+    rc = te_body_move(b, in, te_sock_out(&p->up->sock), p->w->cf->buffer_size);
     if (evbuffer_get_length(in) != before)
         p->body_sent = 1;
     if (rc == TE_DONE) {
@@ -594,7 +619,7 @@ static void leg_broken(te_proxy *p)
 
 static void leg_complete(te_proxy *p)
 {
-    struct evbuffer *in = bufferevent_get_input(p->up->bev);
+    struct evbuffer *in = te_sock_in(&p->up->sock);
     int reuse = p->res.keep_alive && p->body.mode != TE_BODY_EOF &&
                 p->body_done && !p->up_eof && evbuffer_get_length(in) == 0;
 
@@ -636,8 +661,7 @@ static int leg_next(const te_proxy *p, int fault)
     if (fault == F_CONNECT) {
         next = NEXT_OTHER;
     } else if (fault == F_RESET && p->up != NULL && p->up->reused &&
-               !p->retried && !p->body_sent &&
-               (te_request_has_body(r) || te_request_idempotent(r))) {
+               leg_can_resend(p)) {
         next = NEXT_SAME;
     } else if (fault == F_RESET && !p->replayed && !p->body_sent &&
                te_request_idempotent(r)) {
@@ -734,7 +758,7 @@ static int response_body_mode(const te_proxy *p)
  * own head, then drop it from the input. */
 static void leg_pass_head(te_proxy *p, size_t head_len)
 {
-    struct evbuffer *in = bufferevent_get_input(p->up->bev);
+    struct evbuffer *in = te_sock_in(&p->up->sock);
     int mode = response_body_mode(p);
     int out = TE_OUT_SAME;
 
@@ -743,7 +767,7 @@ static void leg_pass_head(te_proxy *p, size_t head_len)
     evbuffer_drain(in, head_len);
     p->head_done = 1;
     leg_health_ok(p);
-    set_read_high(p->w, p->up->bev, 0);
+    set_read_high(p->w, &p->up->sock, 0);
     if (!p->body_done)
         leg_set_timeouts(p);
 }
@@ -754,7 +778,7 @@ static void leg_pass_head(te_proxy *p, size_t head_len)
 static te_status leg_read_head(te_proxy *p)
 {
     const te_config *cf = p->w->cf;
-    struct evbuffer *in = bufferevent_get_input(p->up->bev);
+    struct evbuffer *in = te_sock_in(&p->up->sock);
     te_h1_limits lim = {cf->max_header_size, cf->max_header_size, p->cap};
 
     for (;;) {
@@ -792,7 +816,7 @@ static te_status leg_read_head(te_proxy *p)
 /* Move response body toward the client as far as its buffer allows. */
 static void leg_pump(te_proxy *p)
 {
-    struct evbuffer *in = bufferevent_get_input(p->up->bev);
+    struct evbuffer *in = te_sock_in(&p->up->sock);
     uint64_t before = p->body.moved;
     te_status rc;
 
@@ -827,7 +851,7 @@ void te_proxy_client_writable(te_proxy *p)
 
 /* --------------------------------------------------------- callbacks -- */
 
-static void leg_read_cb(struct bufferevent *bev, void *arg)
+static void leg_read_cb(te_sock *s, void *arg)
 {
     te_upconn *up = arg;
     te_proxy *p = up->proxy;
@@ -838,7 +862,7 @@ static void leg_read_cb(struct bufferevent *bev, void *arg)
     leg_pump(p);
 }
 
-static void leg_write_cb(struct bufferevent *bev, void *arg)
+static void leg_write_cb(te_sock *s, void *arg)
 {
     te_upconn *up = arg;
     te_proxy *p = up->proxy;
@@ -859,20 +883,20 @@ static void leg_connected(te_proxy *p)
 static void leg_event_early(te_proxy *p, short what, int err)
 {
     if (p->up->connecting) {
-        if (what & BEV_EVENT_TIMEOUT)
+        if (what & TE_SOCK_TIMEOUT)
             leg_fault(p, F_CONNECT, 504, "timed out while connecting", 0);
         else
             leg_fault(p, F_CONNECT, 502, "connect failed", err);
-    } else if (what & BEV_EVENT_TIMEOUT) {
+    } else if (what & TE_SOCK_TIMEOUT) {
         leg_fault(p, F_TIMEOUT, 504,
-                  (what & BEV_EVENT_READING)
+                  (what & TE_SOCK_READING)
                       ? "timed out while reading the response"
                       : "timed out while sending the request",
                   0);
     } else if (p->got_bytes) {
         leg_fault(p, F_INVALID, 502,
                   "closed the connection inside the response head", 0);
-    } else if (what & BEV_EVENT_ERROR) {
+    } else if (what & TE_SOCK_ERROR) {
         leg_fault(p, F_RESET, 502, "failed before responding", err);
     } else {
         leg_fault(p, F_RESET, 502, "closed the connection before responding",
@@ -880,17 +904,13 @@ static void leg_event_early(te_proxy *p, short what, int err)
     }
 }
 
-static void leg_event_cb(struct bufferevent *bev, short what, void *arg)
+static void leg_event_cb(te_sock *s, short what, void *arg)
 {
     te_upconn *up = arg;
     te_proxy *p = up->proxy;
-    int err = (what & BEV_EVENT_ERROR) ? EVUTIL_SOCKET_ERROR() : 0;
+    int err = (what & TE_SOCK_ERROR) ? errno : 0;
 
-    if (up->in_connect) {
-        up->connect_failed = 1;
-        return;
-    }
-    if (what & BEV_EVENT_CONNECTED) {
+    if (what & TE_SOCK_CONNECTED) {
         leg_connected(p);
         return;
     }
@@ -899,14 +919,14 @@ static void leg_event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
 
-    if (what & BEV_EVENT_EOF) {
+    if (what & TE_SOCK_EOF) {
         p->up_eof = 1;
         leg_pump(p);
         return;
     }
-    if (what & BEV_EVENT_TIMEOUT)
+    if (what & TE_SOCK_TIMEOUT)
         log_leg(p, TE_LOG_WARN,
-                (what & BEV_EVENT_READING)
+                (what & TE_SOCK_READING)
                     ? "timed out while reading the response"
                     : "timed out while sending the request",
                 0);

@@ -15,7 +15,6 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 
 #include "body.h"
 #include "config.h"

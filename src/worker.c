@@ -10,8 +10,11 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "http1_conn.h"
 #include "log.h"
@@ -130,12 +133,18 @@ static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
     event_base_loopexit(w->base, NULL);
 }
 
-/* Runs on the worker's own thread, activated by te_worker_drain. */
+/* Runs on the worker's own thread once te_worker_drain wrote to the
+ * eventfd. */
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
     te_worker *w = arg;
     struct timeval tv = te_ms_to_tv(w->cf->drain_timeout);
+    uint64_t n;
 
+    /* Clear the counter, or the level-triggered event fires again. */
+    if (read(fd, &n, sizeof(n)) < 0) {
+        /* EAGAIN: another wake-up read it first; nothing else fails */
+    }
     if (w->draining)
         return;
     w->draining = 1;
@@ -180,6 +189,7 @@ te_worker *te_worker_new(te_config *cf, unsigned id)
         return NULL;
     }
     w->id = id;
+    w->wake_fd = -1;
     w->cf = te_config_ref(cf);
     TAILQ_INIT(&w->conns);
     te_reqid_init(&w->ids);
@@ -198,10 +208,16 @@ te_worker *te_worker_new(te_config *cf, unsigned id)
         return NULL;
     }
 
-    w->wake = event_new(w->base, -1, 0, wake_cb, w);
+    /* An eventfd rather than event_active from the main thread: the
+     * base then needs no locks (see worker.h). */
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wake_fd < 0)
+        goto fail;
+    w->wake = event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, wake_cb, w);
     w->drain_timer = evtimer_new(w->base, drain_timeout_cb, w);
     w->accept_timer = evtimer_new(w->base, accept_resume_cb, w);
-    if (w->wake == NULL || w->drain_timer == NULL || w->accept_timer == NULL)
+    if (w->wake == NULL || w->drain_timer == NULL || w->accept_timer == NULL ||
+        event_add(w->wake, NULL) < 0)
         goto fail;
 
     if (bind_listeners(w) < 0) {
@@ -258,9 +274,16 @@ int te_worker_start(te_worker *w)
     return 0;
 }
 
+/* The only call the main thread makes into a running worker: one
+ * write(2), no libevent call, so the worker's base needs no lock. */
 void te_worker_drain(te_worker *w)
 {
-    event_active(w->wake, EV_READ, 0);
+    uint64_t one = 1;
+
+    /* Bounded: EINTR only. EAGAIN means the counter is already set,
+     * which wakes the worker just the same. */
+    while (write(w->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+        ;
 }
 
 void te_worker_join(te_worker *w)
@@ -291,6 +314,8 @@ void te_worker_free(te_worker *w)
 
     if (w->wake != NULL)
         event_free(w->wake);
+    if (w->wake_fd >= 0)
+        close(w->wake_fd);
     if (w->drain_timer != NULL)
         event_free(w->drain_timer);
     if (w->accept_timer != NULL)

@@ -1,8 +1,10 @@
 /*
  * worker.h: one worker thread: its own event_base, listeners, upstream
  * pools and client connections. Nothing in a worker is shared with
- * another one, so the request path takes no lock; the main thread only
- * ever wakes a worker through event_active on the worker's own event.
+ * another one, so the request path takes no lock. The bases have no
+ * locks either (no evthread_use_pthreads): the main thread never touches
+ * a worker's base, it only writes to the worker's eventfd, which the
+ * worker's own base watches.
  */
 #ifndef TE_WORKER_H
 #define TE_WORKER_H
@@ -43,7 +45,8 @@ struct te_worker {
     struct evconnlistener **listeners;
     unsigned nlisteners;
 
-    struct event *wake;         /* activated by the main thread: drain */
+    int wake_fd;                /* eventfd the main thread writes: drain */
+    struct event *wake;         /* persistent EV_READ on wake_fd */
     struct event *drain_timer;  /* drain_timeout: close what remains */
     struct event *accept_timer; /* resumes accepting after EMFILE */
     int draining;

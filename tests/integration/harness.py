@@ -242,7 +242,7 @@ class Process:
 
 
 class Backend(Process):
-    def __init__(self, env, shard, zone, region):
+    def __init__(self, env, shard, zone, region, args=()):
         self.shard = shard
         tag = "%s-%d" % (shard, len(env.procs))
         self.port_file = os.path.join(env.dir, tag + ".port")
@@ -250,6 +250,7 @@ class Backend(Process):
         argv = [BACKEND, "--listen", "127.0.0.1:0", "--shard", shard,
                 "--zone", zone, "--region", region,
                 "--port-file", self.port_file, "--log", self.reqlog]
+        argv += list(args)
         super().__init__(argv, os.path.join(env.dir, tag + ".out"))
         deadline = time.monotonic() + 20
         while not os.path.exists(self.port_file):
@@ -350,8 +351,9 @@ class Env:
     def __enter__(self):
         return self
 
-    def backend(self, shard, zone="z1", region="eu"):
-        b = Backend(self, shard, zone, region)
+    def backend(self, shard, zone="z1", region="eu", args=()):
+        """A shard-backend; args are extra options (--idle-timeout 1)."""
+        b = Backend(self, shard, zone, region, args)
         self.procs.append(b)
         return b
 
