@@ -1643,6 +1643,30 @@ const char *te_conf_strdup(te_conf_ctx *cx, const char *s)
     return te_chainconf_keep(cx->p->cf->chain, strdup(s));
 }
 
+int te_conf_principal_header(te_conf_ctx *cx, unsigned argi,
+                             const char *which, const char *name)
+{
+    static const char *const whats[] = {"user", "kind", "scopes"};
+    static const char tchars[] = "abcdefghijklmnopqrstuvwxyz"
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789!#$%&'*+-.^_`|~";
+    te_chainconf *cc = cx->p->cf->chain;
+    const char *s;
+
+    if (name[0] == '\0' || name[strspn(name, tchars)] != '\0')
+        return te_conf_error(cx, argi, "not a field name");
+    for (unsigned i = 0; i < 3; i++) {
+        if (strcmp(which, whats[i]) != 0)
+            continue;
+        s = te_conf_strdup(cx, name);
+        if (s == NULL)
+            return te_conf_error(cx, argi, "out of memory");
+        cc->principal_hdr[i] = s;
+        return 0;
+    }
+    return te_conf_error(cx, 0, "unknown principal field \"%s\"", which);
+}
+
 /* "dir/" of the file being read ("./" when it names none); NULL for
  * unnamed text, which may not name files. */
 const char *te_conf_dir(te_conf_ctx *cx)

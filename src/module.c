@@ -93,6 +93,9 @@ te_chainconf *te_chainconf_new(void)
 
     if (cc == NULL)
         return NULL;
+    cc->principal_hdr[0] = "X-Principal-User";
+    cc->principal_hdr[1] = "X-Principal-Kind";
+    cc->principal_hdr[2] = "X-Principal-Scopes";
     for (m = te_builtin_modules; *m != NULL; m++)
         if (add_entry(cc, *m, NULL) < 0)
             goto fail;
@@ -498,6 +501,36 @@ static int set_product(te_conf_ctx *cx, void *mconf, unsigned argc,
     return 0;
 }
 
+static int set_principal_headers(te_conf_ctx *cx, void *mconf,
+                                 unsigned argc, const char *const *argv)
+{
+    te_chainconf *cc = mconf;
+
+    (void)argc;
+    (void)argv;
+    if (cc->principal_set)
+        return te_conf_error(cx, 0,
+                             "duplicate directive \"principal_headers\"");
+    cc->principal_set = true;
+    return 0;
+}
+
+/* user H; kind H; scopes H; inside principal_headers */
+static int set_principal_field(te_conf_ctx *cx, void *mconf, unsigned argc,
+                               const char *const *argv)
+{
+    (void)mconf;
+    (void)argc;
+    return te_conf_principal_header(cx, 1, argv[0], argv[1]);
+}
+
+static const te_directive principal_block[] = {
+    {"user", 1, 1, 0, set_principal_field, NULL},
+    {"kind", 1, 1, 0, set_principal_field, NULL},
+    {"scopes", 1, 1, 0, set_principal_field, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 /* clang-format off */
 const te_directive te_chainconf_directives[] = {
     {"chain", 1, TE_DIR_ARGS_ANY, TE_DIR_TOP, set_chain, NULL},
@@ -506,6 +539,8 @@ const te_directive te_chainconf_directives[] = {
     {"internal_headers", 1, TE_DIR_ARGS_ANY, TE_DIR_TOP, set_internal, NULL},
     {"underscores_in_headers", 1, 1, TE_DIR_TOP, set_underscores, NULL},
     {"product", 2, 2, TE_DIR_TOP, set_product, NULL},
+    {"principal_headers", 0, 0, TE_DIR_TOP | TE_DIR_BLOCK,
+     set_principal_headers, principal_block},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 /* clang-format on */

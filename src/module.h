@@ -82,6 +82,10 @@ typedef struct te_chainconf {
     unsigned nshards;
     char **strings; /* te_conf_strdup and the like */
     unsigned nstrings;
+    /* principal_headers: user, kind, scopes; the core forwards the
+     * request's principal in these and drops the client's */
+    const char *principal_hdr[3];
+    bool principal_set; /* the block was read */
 } te_chainconf;
 
 /* Built-in modules and the default chain, NULL-terminated; generated

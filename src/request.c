@@ -163,6 +163,12 @@ int te_request_field_dropped(const te_request *r, const char *name,
         return TE_FIELD_DROPPED;
     if (r->cc != NULL && te_chainconf_internal(r->cc, name, len))
         return TE_FIELD_DROPPED;
+    /* the principal fields are the core's once a module identifies */
+    for (unsigned i = 0;
+         r->cc != NULL && r->cc->nslots[TE_PHASE_IDENTIFY] > 0 && i < 3; i++)
+        if (te_field_name_eq(r->cc->principal_hdr[i],
+                             strlen(r->cc->principal_hdr[i]), name, len, 1))
+            return TE_FIELD_DROPPED;
     for (f = r->up_remove; f != NULL; f = f->next)
         if (te_field_name_eq(f->name, f->name_len, name, len, 1))
             return TE_FIELD_DROPPED;

@@ -305,6 +305,32 @@ unsigned te_request_products_configured(const te_request *r)
 
 /* ------------------------------------------------ principal, tenant */
 
+/* The backend gets the principal, whichever module proved it, in the
+ * fields principal_headers names (the client's are dropped, see
+ * te_request_field_dropped). */
+static int forward_principal(te_request *r, const te_principal *p)
+{
+    const char *const *h;
+
+    if (r->cc == NULL)
+        return 0;
+    h = r->cc->principal_hdr;
+    drop_upstream_added(r, h[0]);
+    drop_upstream_added(r, h[1]);
+    drop_upstream_added(r, h[2]);
+    if (p->kind == TE_PRINCIPAL_NONE)
+        return 0;
+    if ((p->subject != NULL &&
+         te_request_add_upstream_header(r, h[0], p->subject) < 0) ||
+        te_request_add_upstream_header(
+            r, h[1], p->kind == TE_PRINCIPAL_SERVICE ? "service" : "user") <
+            0 ||
+        (p->scopes != NULL && p->scopes[0] != '\0' &&
+         te_request_add_upstream_header(r, h[2], p->scopes) < 0))
+        return -1;
+    return 0;
+}
+
 int te_request_set_principal(te_request *r, const te_principal *p)
 {
     te_principal *c = te_arena_alloc(r->arena, sizeof(*c));
@@ -322,7 +348,7 @@ int te_request_set_principal(te_request *r, const te_principal *p)
         (p->via && !c->via))
         return -1;
     r->principal = c;
-    return 0;
+    return forward_principal(r, c);
 }
 
 const te_principal *te_request_principal(const te_request *r)

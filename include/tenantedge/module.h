@@ -112,6 +112,13 @@ int te_conf_uint(te_conf_ctx *cx, unsigned argi, const char *s,
 /* A string that lives as long as the config snapshot. */
 const char *te_conf_strdup(te_conf_ctx *cx, const char *s);
 
+/* Sets the name of a field the core forwards the request's principal
+ * in (the top-level principal_headers block): <which> is "user", "kind"
+ * or "scopes". For a module's alias of that block. 0, or -1 after
+ * reporting the error at argi. */
+int te_conf_principal_header(te_conf_ctx *cx, unsigned argi,
+                             const char *which, const char *name);
+
 /* The directory of the file being read, for relative paths (a string
  * of the snapshot, with a trailing "/"); NULL for text that comes from no
  * file, which may then name no file at all. */

@@ -19,9 +19,6 @@
 #define DEFAULT_MAX_TOKEN    (8u << 10)
 #define DEFAULT_MAX_DEPTH    8
 #define DEFAULT_CACHE        10000
-#define DEFAULT_HDR_USER     "X-Principal-User"
-#define DEFAULT_HDR_KIND     "X-Principal-Kind"
-#define DEFAULT_HDR_SCOPES   "X-Principal-Scopes"
 
 #define MAX_LEEWAY_MS  600000
 #define MIN_TOKEN_SIZE 256
@@ -40,9 +37,6 @@ void *te_jwt_create_conf(void)
     c->max_token_size = DEFAULT_MAX_TOKEN;
     c->max_depth = DEFAULT_MAX_DEPTH;
     c->cache = DEFAULT_CACHE;
-    c->hdr_user = DEFAULT_HDR_USER;
-    c->hdr_kind = DEFAULT_HDR_KIND;
-    c->hdr_scopes = DEFAULT_HDR_SCOPES;
     return c;
 }
 
@@ -338,25 +332,15 @@ static int set_principal_headers(te_conf_ctx *cx, void *mconf, unsigned argc,
     return once(cx, &c->headers_set);
 }
 
-/* user H; kind H; scopes H; inside principal_headers */
+/* user H; kind H; scopes H; inside principal_headers: an alias of the
+ * core's top-level principal_headers block, which every identity
+ * module's principal reaches the backend in. */
 static int set_principal_header(te_conf_ctx *cx, void *mconf, unsigned argc,
                                 const char *const *argv)
 {
-    te_jwt_conf *c = mconf;
-    const char *name;
-
-    if (!is_token(argv[1]))
-        return te_conf_error(cx, 1, "not a field name");
-    name = te_conf_strdup(cx, argv[1]);
-    if (name == NULL)
-        return te_conf_error(cx, 1, "out of memory");
-    if (strcmp(argv[0], "user") == 0)
-        c->hdr_user = name;
-    else if (strcmp(argv[0], "kind") == 0)
-        c->hdr_kind = name;
-    else
-        c->hdr_scopes = name;
-    return 0;
+    (void)mconf;
+    (void)argc;
+    return te_conf_principal_header(cx, 1, argv[0], argv[1]);
 }
 
 static const te_directive allow_block[] = {

@@ -13,7 +13,7 @@
  * resolved to. A good token must then be for this tenant, hold the
  * scopes its product needs and, for a service, match an `allow service`
  * rule (deny by default); otherwise 403. The backend receives the
- * principal in the configured fields; the client's fields of those
+ * principal in the core's principal_headers fields; the client's of those
  * names never pass.
  *
  * The client only ever learns "invalid token": the real reason is
@@ -214,15 +214,6 @@ static const char *judge(const te_jwt_conf *c, jwt_worker *w, const char *tok,
     return NULL;
 }
 
-/* The client's principal fields never reach the backend: only the ones
- * this module sets. */
-static void strip_principal_fields(te_request *r, const te_jwt_conf *c)
-{
-    te_request_remove_upstream_header(r, c->hdr_user);
-    te_request_remove_upstream_header(r, c->hdr_kind);
-    te_request_remove_upstream_header(r, c->hdr_scopes);
-}
-
 /* Records the verified identity for the policy phase and as the
  * request's principal. A principal another module set already (a
  * session) must be the same caller, or the request is refused: two
@@ -287,8 +278,6 @@ static te_status jwt_identify(te_request *r, void *mconf)
                        "storage");
         return TE_ERROR;
     }
-    strip_principal_fields(r, c);
-
     found = bearer_token(r, &tok, &len);
     if (found == 0)
         return TE_OK;
@@ -435,29 +424,6 @@ static te_status refuse_scope(te_request *r, const te_jwt_scope_rule *rule)
     return refuse(r, 403, challenge, "insufficient scope");
 }
 
-/* The principal this module proved, in the configured fields. One that
- * another module proved (a session agreeing with the token) is that
- * module's to forward. */
-static te_status forward_principal(te_request *r, const te_jwt_conf *c)
-{
-    const te_principal *p = te_request_principal(r);
-    const char *kind;
-
-    if (p == NULL || p->kind == TE_PRINCIPAL_NONE || p->via == NULL ||
-        strcmp(p->via, "jwt") != 0)
-        return TE_OK;
-    kind = p->kind == TE_PRINCIPAL_SERVICE ? "service" : "user";
-    if ((p->subject != NULL &&
-         te_request_add_upstream_header(r, c->hdr_user, p->subject) < 0) ||
-        te_request_add_upstream_header(r, c->hdr_kind, kind) < 0 ||
-        (p->scopes != NULL && p->scopes[0] != '\0' &&
-         te_request_add_upstream_header(r, c->hdr_scopes, p->scopes) < 0)) {
-        te_request_log(r, TE_MLOG_ERROR, "cannot add the principal fields");
-        return TE_ERROR;
-    }
-    return TE_OK;
-}
-
 static te_status jwt_policy(te_request *r, void *mconf)
 {
     const te_jwt_conf *c = mconf;
@@ -501,7 +467,7 @@ static te_status jwt_policy(te_request *r, void *mconf)
                        scope, rule->product);
         return refuse_scope(r, rule);
     }
-    return forward_principal(r, c);
+    return TE_OK; /* the core forwards the principal */
 }
 
 const te_module te_module_jwt = {

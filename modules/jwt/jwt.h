@@ -286,7 +286,6 @@ typedef struct te_jwt_conf {
     unsigned nscopes;
     te_jwt_allow_rule *allows;
     unsigned nallows;
-    const char *hdr_user, *hdr_kind, *hdr_scopes;
     bool headers_set;
 
     /* Derived by finish_conf. */

@@ -7,8 +7,8 @@
  * the core's session service (Redis behind a per-worker cache, the same
  * tiers as tenant contexts). A live session makes the caller a user:
  * principal kind user, subject the session's user, tenant the session's
- * tenant, via "session"; the backend gets X-Principal-User and
- * X-Principal-Kind (the core strips any the client sent). A request
+ * tenant, via "session"; the core forwards it to the backend in the
+ * principal_headers fields and strips any the client sent. A request
  * without the cookie is not this module's: another identity module, or
  * the policy's auth rules, decide. A cookie that names no live session
  * (unknown, expired, revoked, malformed) is refused here with 401, or,
@@ -342,9 +342,8 @@ static te_status accept_session(te_request *r, const session_conf *c,
                                "session and another credential name "
                                "different callers");
 
-    if (rq == NULL || (first && te_request_set_principal(r, &p) < 0) ||
-        te_request_add_upstream_header(r, "X-Principal-User", s->user) < 0 ||
-        te_request_add_upstream_header(r, "X-Principal-Kind", "user") < 0) {
+    /* the core forwards it in the principal_headers fields */
+    if (rq == NULL || (first && te_request_set_principal(r, &p) < 0)) {
         te_request_log(r, TE_MLOG_ERROR,
                        "cannot record the session's principal");
         return TE_ERROR;
