@@ -92,6 +92,38 @@ static te_status move_chunked(te_body *b, struct evbuffer *in,
     return TE_AGAIN;
 }
 
+/* Until the sender closes, or says it is done (te_body_end); rechunked,
+ * each move of payload is one chunk. */
+static te_status move_eof(te_body *b, struct evbuffer *in,
+                          struct evbuffer *out, size_t limit)
+{
+    size_t n = evbuffer_get_length(in);
+
+    if (n > 0 && evbuffer_get_length(out) >= limit)
+        return TE_AGAIN;
+    if (b->max != 0 && b->moved + n > b->max)
+        return fail(b, 413);
+
+    if (n > 0) {
+        if (b->out == TE_OUT_RECHUNK)
+            add_chunk_size(out, n);
+        evbuffer_remove_buffer(in, out, n);
+        if (b->out == TE_OUT_RECHUNK)
+            evbuffer_add(out, "\r\n", 2);
+        b->moved += n;
+    }
+    if (!b->ended)
+        return TE_AGAIN;
+    if (b->out == TE_OUT_RECHUNK)
+        evbuffer_add(out, "0\r\n\r\n", 5);
+    return TE_DONE;
+}
+
+void te_body_end(te_body *b)
+{
+    b->ended = 1;
+}
+
 te_status te_body_move(te_body *b, struct evbuffer *in, struct evbuffer *out,
                        size_t limit)
 {
@@ -119,12 +151,7 @@ te_status te_body_move(te_body *b, struct evbuffer *in, struct evbuffer *out,
 
     case TE_BODY_EOF:
     default:
-        if (evbuffer_get_length(out) >= limit)
-            return TE_AGAIN;
-        n = evbuffer_get_length(in);
-        evbuffer_remove_buffer(in, out, n);
-        b->moved += n;
-        return TE_AGAIN;
+        return move_eof(b, in, out, limit);
     }
 }
 

@@ -40,6 +40,7 @@ typedef struct te_body {
     uint64_t max;   /* payload limit, 0 for none */
     uint64_t moved; /* bytes written to the destination */
     int status;     /* after TE_ERROR: 400 or 413 */
+    unsigned ended : 1; /* TE_BODY_EOF: the sender is done (te_body_end) */
     te_h1_chunked chunk;
 } te_body;
 
@@ -56,6 +57,15 @@ void te_body_init(te_body *b, int mode, uint64_t length, uint64_t max, int out);
  */
 te_status te_body_move(te_body *b, struct evbuffer *in, struct evbuffer *out,
                        size_t limit);
+
+/*
+ * TE_BODY_EOF: the sender has sent everything (an HTTP/2 END_STREAM).
+ * The next te_body_move that empties in returns TE_DONE, after writing
+ * the last chunk when the output is TE_OUT_RECHUNK. A TE_BODY_EOF body
+ * with TE_OUT_RECHUNK is how a request body without a length (HTTP/2
+ * DATA frames) goes to an HTTP/1.1 backend: each move one chunk.
+ */
+void te_body_end(te_body *b);
 
 /*
  * Check the chunked framing of the body bytes already in in, without

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "module.h"
 #include "tcs_store.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -140,6 +141,7 @@ struct parser {
     bool has_block; /* the directive being set opened a block */
 };
 
+static setter set_flag;
 static setter set_redis, set_password, set_tcs, set_tcs_store, set_tcs_file,
     set_tcs_cache, set_tcs_prefix;
 static int parse_top_module(struct parser *p, struct tok *name);
@@ -187,6 +189,17 @@ static const struct directive directives[] = {
     DUR("upstream_fail_timeout", upstream_fail_timeout),
     SIZE("buffer_size", buffer_size, 4 * KIB, 16 * MIB),
     DUR("drain_timeout", drain_timeout),
+    /* HTTP/2 */
+    {"http2", CTX_MAIN, D_ONCE, 1, 1, set_flag, CFG(http2), 0, 0},
+    {"h2c", CTX_MAIN, D_ONCE, 1, 1, set_flag, CFG(h2c), 0, 0},
+    COUNT("http2_max_concurrent_streams", h2_max_streams, 1, 10000),
+    SIZE("http2_max_header_list_size", h2_max_header_list, KIB, MIB),
+    SIZE("http2_max_frame_size", h2_max_frame_size, 16 * KIB, 16 * MIB - 1),
+    SIZE("http2_stream_window", h2_stream_window, 16 * KIB, 16 * MIB),
+    DUR("http2_idle_timeout", h2_idle_timeout),
+    COUNT("http2_max_resets", h2_max_resets, 1, 1000000),
+    COUNT("http2_max_control_frames", h2_max_control, 1, 1000000),
+    COUNT("http2_max_glitches", h2_max_glitches, 1, 1000000),
     /* tenant context service */
     {"redis", CTX_MAIN, D_ONCE | D_OPT_BLOCK, 1, 1, set_redis, 0, 0, 0},
     {"password", CTX_REDIS, D_ONCE, 1, 1, set_password, 0, 0, 0},
@@ -863,8 +876,9 @@ static int set_listen(struct parser *p, const struct directive *d,
     unsigned i;
 
     (void)d;
-    if (n > 1)
-        return fail(p, &a[1].at, "unknown listen parameter \"%s\"", a[1].s);
+    if (n > 2 || (n == 2 && strcmp(a[1].s, "tls") != 0))
+        return fail(p, &a[n - 1].at, "unknown listen parameter \"%s\"",
+                    a[n - 1].s);
     if (addr_arg(p, a, &ss, &sl) < 0)
         return -1;
     for (i = 0; i < cf->nlistens; i++) {
@@ -884,6 +898,24 @@ static int set_listen(struct parser *p, const struct directive *d,
     a->s = NULL;
     l->addr = ss;
     l->addrlen = sl;
+    l->tls = n == 2;
+    return 0;
+}
+
+/* on | off into an int of te_config. */
+static int set_flag(struct parser *p, const struct directive *d,
+                    struct tok *a, unsigned n)
+{
+    int *v = (int *)((char *)p->cf + d->off);
+
+    (void)n;
+    if (strcmp(a->s, "on") == 0)
+        *v = 1;
+    else if (strcmp(a->s, "off") == 0)
+        *v = 0;
+    else
+        return fail(p, &a->at, "\"%s\" takes on or off, not \"%s\"",
+                    d->name, a->s);
     return 0;
 }
 
@@ -1887,6 +1919,11 @@ static int parse_top_module(struct parser *p, struct tok *name)
 
     d = mod_find(te_chainconf_directives, name->s);
     if (d == NULL) {
+        d = mod_find(te_tls_directives, name->s);
+        mconf = p->cf->tls_conf;
+    }
+    if (d == NULL) {
+        mconf = cc;
         d = te_chainconf_top(cc, name->s, &me);
         if (d != NULL && te_mod_entry_conf(me, &mconf) < 0) {
             free(name->s);
@@ -1914,6 +1951,20 @@ static int finish_modules(struct parser *p)
     return 0;
 }
 
+/* Once everything is read: the tls block is checked against the
+ * listeners and its certificates are loaded (src/tls_conf.c). */
+static int finish_tls(struct parser *p)
+{
+    te_conf_ctx cx = {.p = p, .at = p->eof};
+
+    if (te_tls_conf_finish(&cx, p->cf) < 0) {
+        if (!p->failed)
+            fail(p, &p->eof, "tls configuration failed");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the snapshot ---- */
 
 static te_config *config_new(void)
@@ -1927,8 +1978,23 @@ static te_config *config_new(void)
         free(cf);
         return NULL;
     }
+    cf->tls_conf = te_tls_conf_new();
+    if (cf->tls_conf == NULL) {
+        te_chainconf_free(cf->chain);
+        free(cf);
+        return NULL;
+    }
     cf->refs = 1;
     cf->workers = 1;
+    cf->http2 = 1;
+    cf->h2_max_streams = 100;
+    cf->h2_max_header_list = 32 * KIB;
+    cf->h2_max_frame_size = 16 * KIB;
+    cf->h2_stream_window = 64 * KIB;
+    cf->h2_idle_timeout = 3 * 60 * 1000;
+    cf->h2_max_resets = 100;
+    cf->h2_max_control = 1000;
+    cf->h2_max_glitches = 100;
     cf->log_level = TE_LOG_INFO;
     cf->max_request_line = 8 * KIB;
     cf->max_header_size = 32 * KIB;
@@ -1963,6 +2029,8 @@ static void config_free(te_config *cf)
 {
     unsigned i, j, k;
 
+    te_tls_unref(cf->tls);
+    te_tls_conf_free(cf->tls_conf);
     for (i = 0; i < cf->nlistens; i++)
         free(cf->listens[i].name);
     free(cf->listens);
@@ -2103,7 +2171,8 @@ static int finish(struct parser *p)
                     cf->max_request_line, cf->max_header_size);
     }
 
-    if (finish_tcs(p) < 0 || index_backends(p) < 0 || finish_modules(p) < 0)
+    if (finish_tcs(p) < 0 || index_backends(p) < 0 || finish_modules(p) < 0 ||
+        finish_tls(p) < 0)
         return -1;
     if (cf->nsites > 1)
         qsort(cf->sites, cf->nsites, sizeof(*cf->sites), cmp_site);

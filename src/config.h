@@ -49,7 +49,11 @@ typedef struct te_listen {
     char *name;                 /* as written */
     struct sockaddr_storage addr;
     socklen_t addrlen;
+    unsigned tls : 1;           /* `listen ADDR tls;`: the tls block's */
 } te_listen;
+
+struct te_tls_conf;
+struct te_tls;
 
 typedef struct te_config {
     int refs;                   /* atomic; see te_config_ref/unref */
@@ -115,6 +119,31 @@ typedef struct te_config {
     /* ---- the module chain: chain, module, load_module, product,
      * internal_headers (src/module.c) ---- */
     struct te_chainconf *chain;
+
+    /* ---- TLS: `listen ADDR tls` and the `tls { }` block (src/tls.c,
+     * src/tls_conf.c) ---- */
+    struct te_tls_conf *tls_conf; /* the block as written */
+    struct te_tls *tls;           /* built at load when a listener has tls;
+                                     holds a reference */
+
+    /* ---- HTTP/2 (src/h2_conn.c) ---- */
+    int http2;                  /* http2 on|off: ALPN offers h2, on */
+    int h2c;                    /* h2c on|off: prior knowledge on
+                                   cleartext listeners, off */
+    unsigned h2_max_streams;    /* http2_max_concurrent_streams, 100 */
+    size_t h2_max_header_list;  /* http2_max_header_list_size, 32k */
+    size_t h2_max_frame_size;   /* http2_max_frame_size, 16k */
+    size_t h2_stream_window;    /* http2_stream_window, 64k: request body
+                                   bytes a stream may have in flight */
+    unsigned h2_idle_timeout;   /* http2_idle_timeout, 3m: no stream open */
+    /* Abuse limits, each a bucket of N events refilled at N per 10 s;
+     * empty, the connection ends with GOAWAY ENHANCE_YOUR_CALM. */
+    unsigned h2_max_resets;     /* http2_max_resets: client RST_STREAM,
+                                   100 */
+    unsigned h2_max_control;    /* http2_max_control_frames: SETTINGS,
+                                   PING, PRIORITY, 1000 */
+    unsigned h2_max_glitches;   /* http2_max_glitches: streams we reset,
+                                   invalid frames, empty DATA, 100 */
 
     /* ---- passive health of backends, per worker (src/upstream.c) ---- */
     unsigned upstream_max_fails;    /* failures in a row: down, 3 */

@@ -213,7 +213,10 @@ void te_h1_head_request(struct evbuffer *out, const te_request *r)
 
     HB_LIT(&hb, "X-Forwarded-For: ");
     hb_add(&hb, r->client_addr, addr_len);
-    HB_LIT(&hb, "\r\nX-Forwarded-Proto: http\r\n");
+    if (r->https)
+        HB_LIT(&hb, "\r\nX-Forwarded-Proto: https\r\n");
+    else
+        HB_LIT(&hb, "\r\nX-Forwarded-Proto: http\r\n");
     if (r->host != NULL)
         hb_field(&hb, "X-Forwarded-Host", 16, r->host, r->host_len);
     hb_field(&hb, "X-Request-Id", 12, r->id, r->id_len);

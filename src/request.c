@@ -83,6 +83,8 @@ void te_request_reset(te_request *r)
 
     memset(r, 0, sizeof(*r));
     r->client_addr = keep.client_addr;
+    r->https = keep.https;
+    r->http2 = keep.http2;
     r->arena = keep.arena;
     r->w = keep.w;
     r->ops = keep.ops;

@@ -68,6 +68,8 @@ struct te_request {
     const te_h1_field *fields; /* every field line as received */
     unsigned nfields;
     const char *client_addr; /* text, without port */
+    unsigned https : 1;      /* came over TLS: X-Forwarded-Proto https */
+    unsigned http2 : 1;      /* an HTTP/2 stream */
 
     /* framing of the request body, from the protocol side */
     uint64_t content_length;
@@ -135,7 +137,7 @@ struct te_request {
 void te_reqid_init(te_reqid_gen *g);
 
 /* Clears the request for the next one on the connection; keeps the
- * client address, the arena, the worker and the ops. */
+ * client address, https and http2, the arena, the worker and the ops. */
 void te_request_reset(te_request *r);
 
 /* The head is parsed: ready the request for the chain of w's snapshot.

@@ -769,8 +769,8 @@ END_TEST
 
 START_TEST(listen_errors)
 {
-    expect_error("listen 127.0.0.1:8080 tls;",
-                 "t.conf:1:23: unknown listen parameter \"tls\"");
+    expect_error("listen 127.0.0.1:8080 ssl;",
+                 "t.conf:1:23: unknown listen parameter \"ssl\"");
     expect_error("listen localhost:8080;",
                  "t.conf:1:8: invalid address \"localhost:8080\": expected "
                  "IPv4:PORT or [IPv6]:PORT");
