@@ -1,16 +1,19 @@
 /*
  * main.c: the tenantedge daemon: options, configuration, the workers,
- * and the signals that drain them.
+ * and the signals that drain them or reload TLS.
  *
  * The main thread only starts workers, waits on its own event_base for
  * SIGTERM/SIGINT/SIGQUIT, then wakes each worker to drain (through the
  * worker's eventfd, never its base), joins them and frees everything (the
- * test suite runs the daemon under LeakSanitizer). SIGHUP, SIGUSR1 and
- * SIGUSR2 are logged and otherwise ignored.
+ * test suite runs the daemon under LeakSanitizer). SIGHUP reloads the
+ * TLS certificates and ticket keys (reload()); the main thread's base
+ * also rotates generated ticket keys. SIGUSR1 and SIGUSR2 are logged and
+ * otherwise ignored.
  */
 #include "te_autoconf.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "tls.h"
 #include "worker.h"
 
 #define LISTEN_TEXT_MAX 512
@@ -61,6 +65,15 @@ static void print_version(void)
     printf("hiredis %d.%d.%d\n", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
 }
 
+/* What the main thread's callbacks work on. */
+struct daemon {
+    struct event_base *base;
+    te_config *cf; /* the configuration the workers started with */
+    te_worker **workers;
+    struct event *ticket_timer;
+    unsigned ticket_period; /* ms the timer is armed with, 0: not armed */
+};
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct event_base *base = arg;
@@ -78,15 +91,106 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static const int other_signals[] = {SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2};
 #define NOTHER_SIGNALS (sizeof(other_signals) / sizeof(other_signals[0]))
 
-/* SIGHUP is what supervisors send to reload; there is no reload yet, so
- * say so rather than die. SIGUSR1/SIGUSR2 have no meaning yet. */
+static void on_ticket_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    te_tls_tickets_rotate();
+}
+
+/* (Re)arms the rotation of generated ticket keys with period ms; 0
+ * stops it (keys from files, or no tickets). */
+static void arm_ticket_timer(struct daemon *d, unsigned period)
+{
+    struct timeval tv = {period / 1000, (period % 1000) * 1000};
+
+    if (period == d->ticket_period)
+        return;
+    d->ticket_period = period;
+    if (period == 0)
+        event_del(d->ticket_timer);
+    else if (event_add(d->ticket_timer, &tv) < 0)
+        te_log(TE_LOG_ERROR, "cannot arm the ticket key rotation; the "
+                             "current key stays in use");
+}
+
+/* Same addresses, same tls flags, same order: the workers' listeners
+ * are bound once, at start. */
+static int same_listeners(const te_config *a, const te_config *b)
+{
+    if (a->nlistens != b->nlistens)
+        return 0;
+    for (unsigned i = 0; i < a->nlistens; i++) {
+        const te_listen *x = &a->listens[i], *y = &b->listens[i];
+
+        if (x->addrlen != y->addrlen || x->tls != y->tls ||
+            memcmp(&x->addr, &y->addr, x->addrlen) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static void reload_refused(const char *why)
+{
+    te_log(TE_LOG_ERROR,
+           "reload refused: %s; the running configuration keeps serving", why);
+}
+
+/*
+ * SIGHUP: the configuration file is read again whole (every check of a
+ * start, -t's included), and only its TLS part is applied: each worker
+ * starts its next handshakes on the new contexts, connections already
+ * established keep theirs, and the ticket keys are installed. Anything
+ * refused leaves everything as it was. The new snapshot is dropped at
+ * the end; the workers hold references on its te_tls.
+ */
+static void reload(struct daemon *d)
+{
+    char err[1024];
+    te_tls_stats st;
+    te_config *cf;
+
+    err[0] = '\0';
+    cf = te_config_load(d->cf->path, err, sizeof(err));
+    if (cf == NULL) {
+        reload_refused(err);
+        return;
+    }
+    if (!same_listeners(d->cf, cf)) {
+        reload_refused("listeners cannot change on reload; restart");
+        goto out;
+    }
+    /* ALPN would offer h2 to workers set up without it, or the reverse. */
+    if (cf->http2 != d->cf->http2) {
+        reload_refused("http2 cannot change on reload; restart");
+        goto out;
+    }
+    if (te_tls_tickets_load(cf, err, sizeof(err)) < 0) {
+        reload_refused(err);
+        goto out;
+    }
+    for (unsigned i = 0; cf->tls != NULL && i < d->cf->workers; i++)
+        if (d->workers[i] != NULL)
+            te_worker_set_tls(d->workers[i], cf->tls);
+    arm_ticket_timer(d, te_tls_tickets_period(cf));
+
+    te_tls_stats_get(&st);
+    te_log(TE_LOG_NOTICE,
+           "reloaded: TLS certificates and ticket keys (other settings "
+           "need a restart), handshakes=%" PRIu64 " handshake_failures=%" PRIu64
+           " resumed=%" PRIu64,
+           st.handshakes, st.handshake_failures, st.resumed);
+out:
+    te_config_unref(cf);
+}
+
+/* SIGHUP reloads; SIGUSR1/SIGUSR2 have no meaning yet. */
 static void on_signal_kept(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
-    (void)arg;
     if (sig == SIGHUP)
-        te_log(TE_LOG_NOTICE, "reload requested but not supported yet; "
-                              "restart to apply a new configuration");
+        reload(arg);
     else
         te_log(TE_LOG_DEBUG, "received %s, ignored",
                sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
@@ -94,13 +198,13 @@ static void on_signal_kept(evutil_socket_t sig, short what, void *arg)
 
 /* Watches other_signals on the main thread's base; evs has
  * NOTHER_SIGNALS slots, left NULL where nothing was made. */
-static int watch_other_signals(struct event_base *base, struct event **evs)
+static int watch_other_signals(struct daemon *d, struct event **evs)
 {
     for (size_t i = 0; i < NOTHER_SIGNALS; i++) {
         int sig = other_signals[i];
 
-        evs[i] = evsignal_new(
-            base, sig, sig == SIGQUIT ? on_signal : on_signal_kept, base);
+        evs[i] = sig == SIGQUIT ? evsignal_new(d->base, sig, on_signal, d->base)
+                                : evsignal_new(d->base, sig, on_signal_kept, d);
         if (evs[i] == NULL || evsignal_add(evs[i], NULL) < 0)
             return -1;
     }
@@ -200,13 +304,18 @@ static int run(te_config *cf)
     struct event_base *base = NULL;
     struct event *sigterm = NULL, *sigint = NULL;
     struct event *others[NOTHER_SIGNALS] = {NULL};
+    struct daemon d = {.cf = cf};
     te_worker **workers;
     char listens[LISTEN_TEXT_MAX];
     int rc = 1;
 
     workers = calloc(cf->workers ? cf->workers : 1, sizeof(*workers));
     base = event_base_new();
-    if (workers == NULL || base == NULL) {
+    d.base = base;
+    d.workers = workers;
+    if (base != NULL)
+        d.ticket_timer = event_new(base, -1, EV_PERSIST, on_ticket_timer, &d);
+    if (workers == NULL || base == NULL || d.ticket_timer == NULL) {
         te_log_errno(TE_LOG_ERROR, "cannot set up the main thread");
         goto fail;
     }
@@ -217,13 +326,14 @@ static int run(te_config *cf)
         te_log_errno(TE_LOG_ERROR, "cannot watch signals");
         goto fail;
     }
-    if (watch_other_signals(base, others) < 0) {
+    if (watch_other_signals(&d, others) < 0) {
         te_log_errno(TE_LOG_ERROR, "cannot watch signals");
         goto fail;
     }
 
     if (probe_listens(cf) < 0 || create_workers(cf, workers) < 0)
         goto fail;
+    arm_ticket_timer(&d, te_tls_tickets_period(cf));
 
     listen_text(cf, listens, sizeof(listens));
     te_log(TE_LOG_NOTICE, "tenantedge ready, workers=%u listen=%s", cf->workers,
@@ -246,6 +356,8 @@ fail:
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     unwatch_other_signals(others);
+    if (d.ticket_timer != NULL)
+        event_free(d.ticket_timer);
     if (base != NULL)
         event_base_free(base);
     if (rc == 0)
@@ -293,10 +405,16 @@ int main(int argc, char **argv)
     if (test) {
         fprintf(stderr, "tenantedge: configuration %s is valid\n", path);
         te_config_unref(cf);
+        te_tls_cleanup();
         return 0;
     }
 
     te_log_level = cf->log_level;
+    if (te_tls_tickets_load(cf, err, sizeof(err)) < 0) {
+        te_log(TE_LOG_ERROR, "%s", err);
+        te_config_unref(cf);
+        return 1;
+    }
     mallopt(M_TRIM_THRESHOLD, TE_MALLOC_TRIM_THRESHOLD);
     signal(SIGPIPE, SIG_IGN);
     /* No evthread_use_pthreads(): each base is touched by its own thread
@@ -305,6 +423,7 @@ int main(int argc, char **argv)
 
     rc = run(cf);
     te_config_unref(cf);
+    te_tls_cleanup();
     libevent_global_shutdown();
     return rc;
 }
