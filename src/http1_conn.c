@@ -15,6 +15,10 @@
  * The connection, its field arrays and its request state are one
  * allocation, reused across keep-alive requests; the request's module
  * memory is an arena kept with it.
+ *
+ * Over TLS (the handshake is done in handshake.c, ALPN chose http/1.1)
+ * the only differences are the te_sock's ops, X-Forwarded-Proto https
+ * and the Strict-Transport-Security field on responses.
  */
 #include "http1_conn.h"
 
@@ -39,6 +43,7 @@
 #include "log.h"
 #include "request.h"
 #include "sock.h"
+#include "tls.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -191,7 +196,7 @@ static void conn_linger(te_h1_conn *c)
 {
     struct evbuffer *in = te_sock_in(&c->sock);
 
-    shutdown(te_sock_fd(&c->sock), SHUT_WR);
+    te_sock_shutdown(&c->sock); /* TLS: close_notify before the FIN */
     if (c->client_eof || (!c->linger && !conn_unread(c))) {
         conn_close_soon(c);
         return;
@@ -422,6 +427,21 @@ static const te_request_ops req_ops = {
     .wake = req_wake,
 };
 
+/* RFC 6797 7.1: over TLS every response carries the configured
+ * Strict-Transport-Security, proxied answers and module answers alike
+ * (the response fields of the request). -1 when out of memory. */
+static int conn_add_hsts(te_h1_conn *c)
+{
+    const char *hsts;
+
+    if (!c->req.https || c->w->tls == NULL)
+        return 0;
+    hsts = te_tls_hsts(c->w->tls);
+    if (hsts == NULL)
+        return 0;
+    return te_response_add_header(&c->req, "Strict-Transport-Security", hsts);
+}
+
 static void conn_start_request(te_h1_conn *c)
 {
     te_worker *w = c->w;
@@ -433,7 +453,8 @@ static void conn_start_request(te_h1_conn *c)
     c->keep_alive = c->h1.keep_alive && !w->draining;
 
     status = conn_admit(c);
-    if (status == 0 && te_request_begin(&c->req) < 0) {
+    if (status == 0 &&
+        (te_request_begin(&c->req) < 0 || conn_add_hsts(c) < 0)) {
         te_log(TE_LOG_ERROR, "out of memory starting a request req=%s",
                c->req.id);
         status = 503;
@@ -814,8 +835,8 @@ static void conn_setup_sock(te_h1_conn *c)
     te_sock_setcb(&c->sock, conn_read_cb, conn_write_cb, conn_event_cb, c);
 }
 
-void te_h1_conn_accept(te_worker *w, evutil_socket_t fd, struct sockaddr *sa,
-                       int socklen)
+void te_h1_conn_accept(te_worker *w, evutil_socket_t fd,
+                       const struct sockaddr *sa, int socklen, SSL *ssl)
 {
     te_h1_conn *c;
     int one = 1;
@@ -823,16 +844,20 @@ void te_h1_conn_accept(te_worker *w, evutil_socket_t fd, struct sockaddr *sa,
     c = conn_alloc(w);
     if (c == NULL) {
         te_log_errno(TE_LOG_ERROR, "cannot allocate a connection");
-        close(fd);
-        return;
+        goto fail;
     }
     if (te_sock_init(&c->sock, w->base, fd) < 0) {
         te_log_errno(TE_LOG_ERROR, "cannot set up a connection");
-        close(fd);
         free(c);
-        return;
+        goto fail;
     }
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+    if (ssl != NULL) {
+        te_sock_set_tls(&c->sock, ssl);
+        c->req.https = 1; /* te_request_reset keeps it */
+    }
+    /* A TLS connection has it from its handshake (handshake.c). */
+    if (ssl == NULL &&
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
         /* not fatal: only latency suffers */
     }
     format_addr(sa, c->addr, sizeof(c->addr));
@@ -845,6 +870,11 @@ void te_h1_conn_accept(te_worker *w, evutil_socket_t fd, struct sockaddr *sa,
 
     conn_begin_head(c, 1);
     te_sock_read_enable(&c->sock);
+    return;
+
+fail:
+    SSL_free(ssl);
+    close(fd);
 }
 
 /* ------------------------------------------------------------ drain -- */

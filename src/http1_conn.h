@@ -9,12 +9,19 @@
 #include <sys/socket.h>
 
 #include <event2/util.h>
+#include <openssl/ssl.h>
 
 #include "core.h"
 
-/* Takes over fd (closes it on failure). */
-void te_h1_conn_accept(te_worker *w, evutil_socket_t fd, struct sockaddr *sa,
-                       int socklen);
+/*
+ * Takes over fd and ssl (closes and frees them on failure). ssl NULL: a
+ * cleartext connection; else its TLS handshake is done (handshake.c)
+ * and ALPN chose HTTP/1.1 or nothing: requests are marked https
+ * (X-Forwarded-Proto) and responses carry the configured
+ * Strict-Transport-Security.
+ */
+void te_h1_conn_accept(te_worker *w, evutil_socket_t fd,
+                       const struct sockaddr *sa, int socklen, SSL *ssl);
 
 /* Drain: close the worker's idle connections now; the others close once
  * their request in flight is answered. */

@@ -16,6 +16,14 @@
  * callback added still leaves in one writev. Output added from other
  * events (timers, a module resuming a request) is written from the
  * te_sock's flush event, later in the same loop turn.
+ *
+ * TLS (te_sock_set_tls) swaps the I/O ops and the two socket events'
+ * handlers; the plain path runs none of its code. Two things differ
+ * from a plain socket: OpenSSL may hold bytes the kernel no longer
+ * reports (a record read whole, only part of it taken), so the read
+ * event is made to run again while they last (tls_rerun); and a read
+ * may need the socket writable or a write readable, which the
+ * read_wants_write and write_wants_read bits route to the right event.
  */
 #include "sock.h"
 
@@ -24,6 +32,8 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
 
 /* Spans per write, as libevent's own evbuffer_write uses. */
 #define TE_SOCK_WRITE_IOV 64
@@ -38,6 +48,16 @@
  * its worker's thread. */
 static __thread struct te_sock_list pending = LIST_HEAD_INITIALIZER(pending);
 static __thread unsigned in_owner;
+
+/* TLS: output goes into records of up to this many bytes (the TLS
+ * maximum), each one SSL_write, so small evbuffer chains never become
+ * small records; at most TE_SOCK_TLS_WRITE_MAX bytes per write call, the
+ * rest from EV_WRITE, so one big response cannot hold the loop. */
+#define TE_SOCK_TLS_RECORD    16384
+#define TE_SOCK_TLS_WRITE_MAX (4 * TE_SOCK_TLS_RECORD)
+
+/* Where chains shorter than a record are gathered for SSL_write. */
+static __thread unsigned char tls_stage[TE_SOCK_TLS_RECORD];
 
 /* ------------------------------------------------------------ plain -- */
 
@@ -122,26 +142,45 @@ static void sock_event_del(struct event *ev)
     event_del(ev);
 }
 
+static void tls_rerun(te_sock *s);
+
 /* Register or drop the read event: it is wanted while the owner reads
- * and the input is under the high watermark. */
+ * and the input is under the high watermark (and, TLS only, no read
+ * waits for the socket to be writable), or while a TLS write waits for
+ * the socket to be readable. */
 static void sock_update_read(te_sock *s)
 {
-    int want =
-        s->reading && (s->rhigh == 0 || evbuffer_get_length(s->in) < s->rhigh);
+    int rd = s->reading && !s->read_wants_write &&
+             (s->rhigh == 0 || evbuffer_get_length(s->in) < s->rhigh);
+    int want = rd || s->write_wants_read;
 
     if (want && !s->rev_added) {
-        if (event_add(&s->rev, s->rtmo) == 0)
+        if (event_add(&s->rev, rd ? s->rtmo : s->wtmo) == 0)
             s->rev_added = 1;
+        if (s->ssl != NULL)
+            tls_rerun(s); /* bytes OpenSSL holds fire no event */
     } else if (!want && s->rev_added) {
         sock_event_del(&s->rev);
         s->rev_added = 0;
     }
 }
 
+/* EV_WRITE after EAGAIN; never while a TLS write waits for the socket to
+ * be readable: the socket is writable, EV_WRITE would fire for ever. */
 static void sock_wait_writable(te_sock *s)
 {
-    if (!s->wev_added && event_add(&s->wev, s->wtmo) == 0)
+    if (!s->wev_added && !s->write_wants_read &&
+        event_add(&s->wev, s->wtmo) == 0)
         s->wev_added = 1;
+}
+
+/* The output is empty: EV_WRITE goes, unless a TLS read waits on it. */
+static void sock_write_idle(te_sock *s)
+{
+    if (s->wev_added && !s->read_wants_write) {
+        sock_event_del(&s->wev);
+        s->wev_added = 0;
+    }
 }
 
 static void sock_unqueue(te_sock *s);
@@ -201,7 +240,7 @@ static void sock_unqueue(te_sock *s)
     s->queued = 0;
 }
 
-static void sock_write(te_sock *s);
+static int sock_write(te_sock *s);
 
 /* After an owner callback: write what it gave the sockets (see the top
  * of the file). Bounded by TE_SOCK_FLUSH_BATCH; write callbacks run
@@ -229,6 +268,8 @@ static void flush_pending(void)
 /* The next read's size after one of n bytes out of want (sock.h). */
 static void sock_adapt(te_sock *s, size_t want, size_t n)
 {
+    if (s->ssl != NULL)
+        return; /* TLS reads keep TE_SOCK_TLS_READ (tls_read) */
     if (n == want && want == s->rsize && s->rsize < TE_SOCK_READ_MAX)
         s->rsize = (s->rsize + 128) * 2 - 128;
     else if (n < s->rsize / 4 && s->rsize > TE_SOCK_READ_MIN)
@@ -329,42 +370,42 @@ static void sock_in_changed(struct evbuffer *buf,
 /*
  * Write what the output holds. The kernel taking it all is the common
  * case and costs one writev; EV_WRITE is registered only for what it
- * would not take, and dropped again once the output is empty.
+ * would not take, and dropped again once the output is empty. Returns 1
+ * when an owner callback ran (s may be gone), else 0.
  */
-static void sock_write(te_sock *s)
+static int sock_write(te_sock *s)
 {
     size_t left;
     ssize_t n;
 
     if (s->write_off || s->connecting)
-        return;
+        return 0;
     if (evbuffer_get_length(s->out) == 0) {
-        if (s->wev_added)
-            sock_event_del(&s->wev);
-        s->wev_added = 0;
-        return;
+        sock_write_idle(s);
+        return 0;
     }
 
     n = s->io->write(s, s->out);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
             sock_wait_writable(s);
-            return;
+            return 0;
         }
         sock_stop_writing(s);
         sock_event(s, TE_SOCK_WRITING | TE_SOCK_ERROR);
-        return;
+        return 1;
     }
 
     left = evbuffer_get_length(s->out);
-    if (left > 0) {
+    if (left > 0)
         sock_wait_writable(s);
-    } else if (s->wev_added) {
-        sock_event_del(&s->wev);
-        s->wev_added = 0;
-    }
-    if (n > 0 && left <= s->wlow)
+    else
+        sock_write_idle(s);
+    if (n > 0 && left <= s->wlow) {
         call_write(s);
+        return 1;
+    }
+    return 0;
 }
 
 /* The connect finished, one way or the other. */
@@ -445,6 +486,246 @@ static void sock_out_changed(struct evbuffer *buf,
     }
 }
 
+/* -------------------------------------------------------------- tls -- */
+
+/*
+ * Bytes OpenSSL already holds (the rest of a record a small read left,
+ * or what read-ahead took) make no event under level triggering: run the
+ * read event again while reading is on. Any event_del of rev (reading
+ * stops, the high mark, close) cancels the activation with it.
+ */
+static void tls_rerun(te_sock *s)
+{
+    if (s->rev_added && s->reading && !s->read_wants_write &&
+        SSL_has_pending(s->ssl))
+        event_active(&s->rev, EV_READ, 1);
+}
+
+/* A fatal TLS error (SSL_ERROR_SYSCALL or SSL_ERROR_SSL): errno for the
+ * owner, no close_notify later (SSL_shutdown must not follow one). */
+static ssize_t tls_fatal(te_sock *s, int err)
+{
+    if (err != SSL_ERROR_SYSCALL || errno == 0)
+        errno = EPROTO;
+    s->tls_failed = 1;
+    ERR_clear_error();
+    return -1;
+}
+
+/*
+ * SSL_read_ex into the spans: records while OpenSSL holds more of them
+ * (read-ahead) and a whole one still fits, so a stream comes up in a
+ * few records per read and a record is cut only when the room was short
+ * from the start (the high mark). Each SSL_read_ex returns at most one
+ * record. A read that needs the socket writable (renegotiation, were it
+ * on) waits on EV_WRITE with the read event dropped (tls_write_ev takes
+ * it up). With SSL_OP_IGNORE_UNEXPECTED_EOF (tls.c sets it) a peer that
+ * closes without close_notify is an EOF like a clean close.
+ */
+static ssize_t tls_read(te_sock *s, struct evbuffer_iovec *v, int n)
+{
+    size_t got, total = 0, room = 0, off = 0;
+    int i = 0, rc = 1, err;
+
+    for (int k = 0; k < n; k++)
+        room += v[k].iov_len;
+
+    ERR_clear_error();
+    /* Bounded: each turn takes bytes or ends the loop. */
+    while (i < n && room > 0) {
+        if (total > 0 && SSL_pending(s->ssl) == 0 &&
+            (room < TE_SOCK_TLS_RECORD || !SSL_has_pending(s->ssl)))
+            break; /* between records: the next one waits */
+        rc = SSL_read_ex(s->ssl, (char *)v[i].iov_base + off,
+                         v[i].iov_len - off, &got);
+        if (rc != 1)
+            break;
+        total += got;
+        room -= got;
+        off += got;
+        if (off == v[i].iov_len) {
+            i++;
+            off = 0;
+        }
+    }
+
+    if (rc != 1) {
+        err = SSL_get_error(s->ssl, rc);
+        if (err == SSL_ERROR_WANT_WRITE) {
+            s->read_wants_write = 1;
+            if (!s->wev_added && event_add(&s->wev, s->wtmo) == 0)
+                s->wev_added = 1;
+            sock_update_read(s);
+        } else if (total > 0 && err != SSL_ERROR_WANT_READ) {
+            /* the bytes first; the EOF or error shows on the next call,
+             * which the socket may never trigger */
+            ERR_clear_error();
+            if (s->rev_added)
+                event_active(&s->rev, EV_READ, 1);
+            return (ssize_t)total;
+        }
+        if (total > 0) {
+            ERR_clear_error();
+            return (ssize_t)total;
+        }
+        switch (err) {
+        case SSL_ERROR_WANT_READ:
+        case SSL_ERROR_WANT_WRITE:
+            ERR_clear_error();
+            errno = EAGAIN;
+            return -1;
+        case SSL_ERROR_ZERO_RETURN:
+            return 0;
+        default:
+            return tls_fatal(s, err);
+        }
+    }
+
+    tls_rerun(s);
+    return (ssize_t)total;
+}
+
+/*
+ * Records of up to TE_SOCK_TLS_RECORD bytes, one SSL_write_ex each: the
+ * front of out, straight from its first chain when that chain holds a
+ * whole record, else gathered into tls_stage. A retry after WANT_WRITE
+ * passes the same bytes again, at least as many (out only grows at its
+ * end), which SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER lets come from
+ * another address. A write that needs the socket readable waits on the
+ * read event, never on EV_WRITE (the socket is writable: it would spin).
+ */
+static ssize_t tls_write(te_sock *s, struct evbuffer *out)
+{
+    struct evbuffer_iovec v;
+    size_t len, done, total = 0;
+    const void *p;
+    int rc, err;
+
+    ERR_clear_error();
+    while (total < TE_SOCK_TLS_WRITE_MAX &&
+           (len = evbuffer_get_length(out)) > 0) {
+        if (len > TE_SOCK_TLS_RECORD)
+            len = TE_SOCK_TLS_RECORD;
+        if (evbuffer_peek(out, (ev_ssize_t)len, NULL, &v, 1) == 1) {
+            p = v.iov_base;
+        } else {
+            if (evbuffer_copyout(out, tls_stage, len) != (ev_ssize_t)len) {
+                errno = ENOMEM;
+                return total > 0 ? (ssize_t)total : -1;
+            }
+            p = tls_stage;
+        }
+
+        rc = SSL_write_ex(s->ssl, p, len, &done);
+        if (rc == 1) {
+            evbuffer_drain(out, done);
+            total += done;
+            continue;
+        }
+
+        err = SSL_get_error(s->ssl, rc);
+        if (err == SSL_ERROR_WANT_READ) {
+            s->write_wants_read = 1;
+            sock_write_idle(s);
+            sock_update_read(s);
+        } else if (err != SSL_ERROR_WANT_WRITE && total == 0) {
+            return tls_fatal(s, err);
+        }
+        ERR_clear_error(); /* a fatal error shows on the next call */
+        if (total > 0)
+            break;
+        errno = EAGAIN;
+        return -1;
+    }
+    return (ssize_t)total;
+}
+
+static const te_sock_io tls_io = {
+    .read = tls_read,
+    .write = tls_write,
+};
+
+/* The read event of a TLS sock: a write that waited for the socket to
+ * be readable goes first; then the read, as on a plain sock. */
+static void tls_read_ev(evutil_socket_t fd, short what, void *arg)
+{
+    te_sock *s = arg;
+
+    if (s->write_wants_read) {
+        s->write_wants_read = 0;
+        if ((what & EV_TIMEOUT) && !s->reading) {
+            sock_stop_writing(s);
+            sock_update_read(s);
+            sock_event(s, TE_SOCK_WRITING | TE_SOCK_TIMEOUT);
+            goto out;
+        }
+        if (!(what & EV_TIMEOUT)) {
+            sock_update_read(s);
+            if (sock_write(s))
+                goto out; /* the owner ran; the socket calls again */
+        }
+    }
+    /* rev may be registered for the write alone */
+    if (s->reading && !s->read_wants_write)
+        sock_on_read(s, what);
+out:
+    flush_pending();
+}
+
+/* The write event of a TLS sock: a read that waited for the socket to
+ * be writable goes on from the read event (made to run now: what it
+ * needs may already be inside OpenSSL), then output is written. */
+static void tls_write_ev(evutil_socket_t fd, short what, void *arg)
+{
+    te_sock *s = arg;
+
+    if (s->read_wants_write && !(what & EV_TIMEOUT)) {
+        s->read_wants_write = 0;
+        sock_update_read(s);
+        if (s->rev_added)
+            event_active(&s->rev, EV_READ, 1);
+        if (evbuffer_get_length(s->out) == 0 || s->write_off) {
+            sock_write_idle(s);
+            goto out;
+        }
+    }
+    sock_on_write(s, what);
+out:
+    flush_pending();
+}
+
+/* Once, when the sock is done: close_notify, not waiting for the
+ * peer's; whatever SSL_shutdown says is of no use any more. */
+static void tls_close_notify(te_sock *s)
+{
+    if (s->tls_failed || (SSL_get_shutdown(s->ssl) & SSL_SENT_SHUTDOWN))
+        return;
+    ERR_clear_error();
+    SSL_shutdown(s->ssl);
+    ERR_clear_error();
+}
+
+void te_sock_set_tls(te_sock *s, SSL *ssl)
+{
+    struct event_base *base = event_get_base(&s->rev);
+
+    s->ssl = ssl;
+    s->io = &tls_io;
+    s->rsize = TE_SOCK_TLS_READ;
+    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* not registered yet (sock.h), so they may be assigned again */
+    event_assign(&s->rev, base, s->fd, EV_READ | EV_PERSIST, tls_read_ev, s);
+    event_assign(&s->wev, base, s->fd, EV_WRITE | EV_PERSIST, tls_write_ev, s);
+}
+
+void te_sock_shutdown(te_sock *s)
+{
+    if (s->ssl != NULL)
+        tls_close_notify(s);
+    shutdown(s->fd, SHUT_WR);
+}
+
 /* -------------------------------------------------------- lifecycle -- */
 
 int te_sock_init(te_sock *s, struct event_base *base, evutil_socket_t fd)
@@ -481,6 +762,11 @@ void te_sock_close(te_sock *s)
     event_del(&s->rev);
     event_del(&s->wev);
     event_del(&s->flush);
+    if (s->ssl != NULL) {
+        tls_close_notify(s);
+        SSL_free(s->ssl);
+        s->ssl = NULL;
+    }
     evbuffer_free(s->in);
     evbuffer_free(s->out);
     evutil_closesocket(s->fd);

@@ -25,11 +25,14 @@
  * input), write (output drained to the low watermark) and event (EOF,
  * error, timeout, connected) with the TE_SOCK_* flags.
  *
- * TLS can slot in behind te_sock_io: an SSL_read/SSL_write pair in place
- * of readv/writev (with the nginx habits of LIBRARIES.md 2: SSL_set_fd,
- * writes coalesced to 16 KiB). A read that needs the socket writable
- * (WANT_WRITE) or a write that needs it readable (WANT_READ) would then
- * tell sock.c which event to wait for; only the plain ops exist today.
+ * TLS slots in behind te_sock_io (te_sock_set_tls): SSL_read and
+ * SSL_write in place of recv and sendmsg, with the nginx habits of
+ * LIBRARIES.md 2 (SSL_set_fd, output coalesced into records of up to
+ * 16 KiB before each SSL_write). A read that needs the socket writable
+ * (WANT_WRITE) or a write that needs it readable (WANT_READ) tells
+ * sock.c which event to wait for; bytes OpenSSL already holds (a record
+ * read whole, only part of it taken) make the read event run again
+ * without waiting for the socket.
  *
  * A te_sock is embedded in its owner and used from the owner's worker
  * thread only.
@@ -45,6 +48,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <openssl/ssl.h>
 
 /* What the event callback reports; a mirror of BEV_EVENT_*. */
 #define TE_SOCK_READING   0x01 /* while reading */
@@ -74,6 +78,7 @@ typedef struct te_sock_io {
 struct te_sock {
     evutil_socket_t fd;
     const te_sock_io *io;
+    SSL *ssl; /* NULL: plain */
     struct evbuffer *in;
     struct evbuffer *out;
 
@@ -100,6 +105,9 @@ struct te_sock {
     unsigned queued : 1;     /* in the per-thread list of sock.c */
     unsigned connecting : 1; /* a connect is under way */
     unsigned write_off : 1;  /* no more writing: error, timeout, stop */
+    unsigned read_wants_write : 1; /* SSL_read said WANT_WRITE */
+    unsigned write_wants_read : 1; /* SSL_write said WANT_READ */
+    unsigned tls_failed : 1;       /* a fatal TLS error: no close_notify */
 };
 
 /*
@@ -114,9 +122,25 @@ struct te_sock {
 #define TE_SOCK_READ_MIN (4096 - 128)
 #define TE_SOCK_READ_MAX (65536 - 128)
 
+/* Over TLS every read is this size: whole records (16 KiB of payload
+ * at most) are taken while OpenSSL holds them and they fit, so a stream
+ * comes up several records at a time and no record is cut into a full
+ * read and a tiny one (tls_read in sock.c). */
+#define TE_SOCK_TLS_READ TE_SOCK_READ_MAX
+
 /* Set up s on fd (non-blocking). 0, or -1 when out of memory; fd stays
  * the caller's until this succeeds, then te_sock_close closes it. */
 int te_sock_init(te_sock *s, struct event_base *base, evutil_socket_t fd);
+
+/* From now on bytes cross s through ssl, whose handshake is done; s
+ * owns ssl (te_sock_close sends close_notify once and frees it). Call
+ * it right after te_sock_init, before reading or writing starts. */
+void te_sock_set_tls(te_sock *s, SSL *ssl);
+
+/* Send nothing more: on TLS a close_notify first (once, not waiting for
+ * the peer's), then shutdown(SHUT_WR). Reading goes on as before, so a
+ * closing connection can still take in what the peer sends. */
+void te_sock_shutdown(te_sock *s);
 
 /* Free the buffers and the events and close the fd. Safe from inside
  * one of s's own callbacks, which then must not touch s again. */

@@ -10,15 +10,19 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "h2_conn.h"
+#include "handshake.h"
 #include "http1_conn.h"
 #include "log.h"
 #include "module.h"
+#include "tls.h"
 #include "upstream.h"
 
 /* How long a closing client connection may keep sending before we stop
@@ -29,10 +33,22 @@
  * not make the listener spin. */
 #define TE_ACCEPT_PAUSE_MS 500
 
+/* Which listener of the worker's config the connection came to: the
+ * listeners are bound in config order. */
+static const te_listen *listener_of(te_worker *w, struct evconnlistener *l)
+{
+    for (unsigned i = 0; i < w->nlisteners; i++)
+        if (w->listeners[i] == l)
+            return &w->cf->listens[i];
+    return &w->cf->listens[0];
+}
+
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
                       struct sockaddr *sa, int socklen, void *arg)
 {
-    te_h1_conn_accept(arg, fd, sa, socklen);
+    te_worker *w = arg;
+
+    te_conn_accept(w, listener_of(w, l), fd, sa, socklen);
 }
 
 static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -82,9 +98,12 @@ static int bind_listeners(te_worker *w)
 
     for (unsigned i = 0; i < cf->nlistens; i++) {
         const te_listen *ls = &cf->listens[i];
+        /* TLS clients speak first (LIBRARIES.md 5): accept once the
+         * ClientHello is in, so the handshake's first step has it. */
+        unsigned lflags = flags | (ls->tls ? LEV_OPT_DEFERRED_ACCEPT : 0);
 
         w->listeners[i] = evconnlistener_new_bind(
-            w->base, accept_cb, w, flags, 1024,
+            w->base, accept_cb, w, lflags, 1024,
             (const struct sockaddr *)&ls->addr, (int)ls->addrlen);
         if (w->listeners[i] == NULL) {
             te_log_errno(TE_LOG_ERROR, "cannot listen on %s", ls->name);
@@ -123,18 +142,37 @@ static int init_timeouts(te_worker *w)
     return 0;
 }
 
+/* Every client connection of the worker, whatever its protocol. */
+static void close_conns(te_worker *w)
+{
+    te_handshakes_close(w);
+    te_h1_conns_close(w);
+    te_h2_conns_close(w);
+}
+
 static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
     te_worker *w = arg;
 
     te_log(TE_LOG_NOTICE, "drain timeout, closing connections=%u worker=%u",
            w->nconns, w->id);
-    te_h1_conns_close(w);
+    close_conns(w);
     event_base_loopexit(w->base, NULL);
 }
 
-/* Runs on the worker's own thread once te_worker_drain wrote to the
- * eventfd. */
+/* A reload's new TLS contexts, if the main thread left some. */
+static void take_tls(te_worker *w)
+{
+    te_tls *t = atomic_exchange(&w->tls_next, NULL);
+
+    if (t == NULL)
+        return;
+    te_tls_unref(w->tls);
+    w->tls = t;
+}
+
+/* Runs on the worker's own thread once the main thread wrote to the
+ * eventfd: new TLS contexts (reload), or the drain. */
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
     te_worker *w = arg;
@@ -145,7 +183,8 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     if (read(fd, &n, sizeof(n)) < 0) {
         /* EAGAIN: another wake-up read it first; nothing else fails */
     }
-    if (w->draining)
+    take_tls(w);
+    if (w->draining || !atomic_load(&w->drain_asked))
         return;
     w->draining = 1;
 
@@ -153,7 +192,9 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     event_del(w->accept_timer);
     for (unsigned i = 0; i < w->cf->nbackends; i++)
         te_pool_close(&w->pools[i]);
+    te_handshakes_close(w);
     te_h1_conns_drain(w);
+    te_h2_conns_drain(w);
 
     if (w->nconns == 0) {
         event_base_loopexit(w->base, NULL);
@@ -192,6 +233,10 @@ te_worker *te_worker_new(te_config *cf, unsigned id)
     w->wake_fd = -1;
     w->cf = te_config_ref(cf);
     TAILQ_INIT(&w->conns);
+    TAILQ_INIT(&w->h2conns);
+    TAILQ_INIT(&w->handshakes);
+    if (cf->tls != NULL)
+        w->tls = te_tls_ref(cf->tls);
     te_reqid_init(&w->ids);
     sem_init(&w->ready, 0, 0);
 
@@ -247,7 +292,7 @@ static void *worker_main(void *arg)
 
     event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 
-    te_h1_conns_close(w);
+    close_conns(w);
     te_chainconf_exit_worker(w->cf->chain, w->mstate);
     return NULL;
 }
@@ -274,9 +319,10 @@ int te_worker_start(te_worker *w)
     return 0;
 }
 
-/* The only call the main thread makes into a running worker: one
- * write(2), no libevent call, so the worker's base needs no lock. */
-void te_worker_drain(te_worker *w)
+/* The only calls the main thread makes into a running worker: an
+ * atomic store and one write(2), no libevent call, so the worker's base
+ * needs no lock. */
+static void wake(te_worker *w)
 {
     uint64_t one = 1;
 
@@ -284,6 +330,18 @@ void te_worker_drain(te_worker *w)
      * which wakes the worker just the same. */
     while (write(w->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
         ;
+}
+
+void te_worker_drain(te_worker *w)
+{
+    atomic_store(&w->drain_asked, 1);
+    wake(w);
+}
+
+void te_worker_set_tls(te_worker *w, te_tls *t)
+{
+    te_tls_unref(atomic_exchange(&w->tls_next, te_tls_ref(t)));
+    wake(w);
 }
 
 void te_worker_join(te_worker *w)
@@ -301,7 +359,7 @@ void te_worker_free(te_worker *w)
         return;
 
     if (w->base != NULL)
-        te_h1_conns_close(w);
+        close_conns(w);
     te_tcs_destroy(w->tcs);
     free(w->mstate);
     if (w->listeners != NULL)
@@ -323,6 +381,8 @@ void te_worker_free(te_worker *w)
     if (w->base != NULL)
         event_base_free(w->base);
     sem_destroy(&w->ready);
+    te_tls_unref(atomic_exchange(&w->tls_next, NULL));
+    te_tls_unref(w->tls);
     te_config_unref(w->cf);
     free(w);
 }

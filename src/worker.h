@@ -10,6 +10,7 @@
 #define TE_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <semaphore.h>
 #include <sys/queue.h>
 
@@ -22,6 +23,9 @@
 #include "tcs.h"
 
 TAILQ_HEAD(te_h1_conn_list, te_h1_conn);
+TAILQ_HEAD(te_h2_conn_list, te_h2_conn);
+TAILQ_HEAD(te_handshake_list, te_handshake);
+struct te_tls;
 
 /* The fixed timeouts of a worker, as common timeouts of its base (one
  * queue each instead of a heap entry per timer). */
@@ -50,6 +54,7 @@ struct te_worker {
     struct event *drain_timer;  /* drain_timeout: close what remains */
     struct event *accept_timer; /* resumes accepting after EMFILE */
     int draining;
+    _Atomic int drain_asked;    /* set by te_worker_drain */
 
     pthread_t thread;
     int started;
@@ -61,7 +66,14 @@ struct te_worker {
     te_timeouts tmo;
 
     struct te_h1_conn_list conns;
-    unsigned nconns;
+    struct te_h2_conn_list h2conns;
+    struct te_handshake_list handshakes;
+    unsigned nconns; /* all three kinds */
+
+    /* The TLS contexts new handshakes start on; holds a reference. A
+     * reload hands the worker a new one (te_worker_set_tls). */
+    struct te_tls *tls;
+    struct te_tls *_Atomic tls_next; /* set by the main thread */
 
     te_tcs *tcs;  /* this worker's tenant context service */
     void **mstate; /* per module of cf->chain, from init_worker */
@@ -75,6 +87,11 @@ struct te_worker {
 te_worker *te_worker_new(te_config *cf, unsigned id);
 
 int te_worker_start(te_worker *w);
+
+/* From the main thread (reload): new handshakes of w use t from its
+ * next loop turn on; takes a reference on t. Connections already
+ * established keep the contexts they started with. */
+void te_worker_set_tls(te_worker *w, struct te_tls *t);
 
 /* From any thread: stop accepting and drain (see worker.c). */
 void te_worker_drain(te_worker *w);
