@@ -670,18 +670,6 @@ static void conn_free(te_h2_conn *c)
     te_worker_conn_removed(w);
 }
 
-static void format_addr(const struct sockaddr *sa, char *out, size_t len)
-{
-    const void *a = NULL;
-
-    if (sa->sa_family == AF_INET)
-        a = &((const struct sockaddr_in *)sa)->sin_addr;
-    else if (sa->sa_family == AF_INET6)
-        a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-    if (a == NULL || inet_ntop(sa->sa_family, a, out, (socklen_t)len) == NULL)
-        snprintf(out, len, "unknown");
-}
-
 static nghttp2_session_callbacks *callbacks_new(void)
 {
     nghttp2_session_callbacks *cb;
@@ -791,7 +779,7 @@ void te_h2_conn_accept(te_worker *w, evutil_socket_t fd,
         te_sock_set_tls(&c->sock, ssl); /* te_sock_close frees it */
     TAILQ_INIT(&c->streams);
     TAILQ_INIT(&c->work);
-    format_addr(sa, c->addr, sizeof(c->addr));
+    te_addr_text(sa, c->addr, sizeof(c->addr));
     event_assign(&c->run, w->base, -1, 0, conn_run_cb, c);
     event_assign(&c->timer, w->base, -1, 0, conn_timer_cb, c);
     event_assign(&c->drain, w->base, -1, 0, conn_drain_cb, c);

@@ -37,6 +37,7 @@
 #include "h2_conn.h"
 #include "http1_conn.h"
 #include "log.h"
+#include "sock.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -155,19 +156,6 @@ static void hs_handoff(te_handshake *h, int h2)
     te_worker_conn_removed(w);
 }
 
-static void hs_addr(const te_handshake *h, char *out, size_t len)
-{
-    const void *a = NULL;
-    int af = h->sa.ss_family;
-
-    if (af == AF_INET)
-        a = &((const struct sockaddr_in *)&h->sa)->sin_addr;
-    else if (af == AF_INET6)
-        a = &((const struct sockaddr_in6 *)&h->sa)->sin6_addr;
-    if (a == NULL || inet_ntop(af, a, out, (socklen_t)len) == NULL)
-        snprintf(out, len, "unknown");
-}
-
 /* -------------------------------------------------------------- TLS -- */
 
 /* A handshake that did not complete: counted, one debug line with the
@@ -196,7 +184,7 @@ static void hs_tls_failed(te_handshake *h, int err, int sys_errno,
         } else {
             what = "connection closed";
         }
-        hs_addr(h, addr, sizeof(addr));
+        te_addr_text((const struct sockaddr *)&h->sa, addr, sizeof(addr));
         te_log(TE_LOG_DEBUG, "tls handshake failed client=%s reason=%s", addr,
                what);
     }

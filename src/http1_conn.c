@@ -786,18 +786,6 @@ static void conn_resume_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ----------------------------------------------------------- accept -- */
 
-static void format_addr(const struct sockaddr *sa, char *out, size_t len)
-{
-    const void *a = NULL;
-
-    if (sa->sa_family == AF_INET)
-        a = &((const struct sockaddr_in *)sa)->sin_addr;
-    else if (sa->sa_family == AF_INET6)
-        a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-    if (a == NULL || inet_ntop(sa->sa_family, a, out, (socklen_t)len) == NULL)
-        snprintf(out, len, "unknown");
-}
-
 static te_h1_conn *conn_alloc(te_worker *w)
 {
     unsigned nf = w->cf->max_headers;
@@ -860,7 +848,7 @@ void te_h1_conn_accept(te_worker *w, evutil_socket_t fd,
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
         /* not fatal: only latency suffers */
     }
-    format_addr(sa, c->addr, sizeof(c->addr));
+    te_addr_text(sa, c->addr, sizeof(c->addr));
 
     conn_setup_sock(c);
     event_assign(&c->timer, w->base, -1, 0, conn_timer_cb, c);

@@ -27,7 +27,10 @@
  */
 #include "sock.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -849,4 +852,16 @@ int te_sock_connect(te_sock *s, const struct sockaddr *sa, socklen_t len)
     }
     s->wev_added = 1;
     return 0;
+}
+
+void te_addr_text(const struct sockaddr *sa, char *out, size_t len)
+{
+    const void *a = NULL;
+
+    if (sa->sa_family == AF_INET)
+        a = &((const struct sockaddr_in *)sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6)
+        a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (a == NULL || inet_ntop(sa->sa_family, a, out, (socklen_t)len) == NULL)
+        snprintf(out, len, "unknown");
 }

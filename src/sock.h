@@ -183,6 +183,10 @@ void te_sock_stop(te_sock *s);
  */
 int te_sock_connect(te_sock *s, const struct sockaddr *sa, socklen_t len);
 
+/* The peer's address as text without the port, for logs and
+ * X-Forwarded-For; "unknown" for a family other than IPv4/IPv6. */
+void te_addr_text(const struct sockaddr *sa, char *out, size_t len);
+
 static inline struct evbuffer *te_sock_in(const te_sock *s)
 {
     return s->in;

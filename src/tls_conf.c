@@ -748,7 +748,7 @@ fail:
 
 static const te_directive tls_block[] = {
     {"certificate", 2, 2, 0, set_certificate, NULL},
-    {"protocols", 1, 2, 0, set_protocols, NULL},
+    {"protocols", 1, 8, 0, set_protocols, NULL},
     {"ciphers", 1, 1, 0, set_ciphers, NULL},
     {"ciphersuites", 1, 1, 0, set_ciphersuites, NULL},
     {"groups", 1, 1, 0, set_groups, NULL},

@@ -552,8 +552,9 @@ START_TEST(protocols_below_tls12_refused)
     block_error("    protocols TLSv1.2 TLSv1.2;\n",
                 "t.conf:4:23: duplicate protocol \"TLSv1.2\"");
     block_error("    protocols TLSv1.2 TLSv1.3 TLSv1.3;\n",
-                "t.conf:4:31: too many arguments for \"protocols\" "
-                "(missing \";\"?)");
+                "t.conf:4:31: duplicate protocol \"TLSv1.3\"");
+    block_error("    protocols TLSv1 TLSv1.2 TLSv1.3;\n",
+                "t.conf:4:15: \"TLSv1\" is below TLS 1.2: refused");
 }
 END_TEST
 
