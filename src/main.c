@@ -29,6 +29,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "h2_conn.h"
 #include "log.h"
 #include "tls.h"
 #include "worker.h"
@@ -137,6 +138,29 @@ static void reload_refused(const char *why)
            "reload refused: %s; the running configuration keeps serving", why);
 }
 
+/* The process-wide counters, one notice line: what the TLS handshakes
+ * and the HTTP/2 abuse limits did (SIGUSR1, after a reload, at exit). */
+static void log_counters(void)
+{
+    uint64_t h2[TE_H2_NSTATS];
+    te_tls_stats st;
+
+    te_tls_stats_get(&st);
+    te_h2_stats_get(h2);
+    te_log(TE_LOG_NOTICE,
+           "counters: handshakes=%" PRIu64 " handshake_failures=%" PRIu64
+           " resumed=%" PRIu64 " h2_connections=%" PRIu64
+           " h2_streams=%" PRIu64 " h2_calm_resets=%" PRIu64
+           " h2_calm_control=%" PRIu64 " h2_calm_glitches=%" PRIu64
+           " h2_calm_continuations=%" PRIu64 " h2_calm_flood=%" PRIu64
+           " h2_busy_resets=%" PRIu64,
+           st.handshakes, st.handshake_failures, st.resumed,
+           h2[TE_H2_CONNECTIONS], h2[TE_H2_STREAMS], h2[TE_H2_CALM_RESETS],
+           h2[TE_H2_CALM_CONTROL], h2[TE_H2_CALM_GLITCHES],
+           h2[TE_H2_CALM_CONTINUATIONS], h2[TE_H2_CALM_FLOOD],
+           h2[TE_H2_BUSY_RESETS]);
+}
+
 /*
  * SIGHUP: the configuration file is read again whole (every check of a
  * start, -t's included), and only its TLS part is applied: each worker
@@ -148,7 +172,6 @@ static void reload_refused(const char *why)
 static void reload(struct daemon *d)
 {
     char err[1024];
-    te_tls_stats st;
     te_config *cf;
 
     err[0] = '\0';
@@ -175,25 +198,24 @@ static void reload(struct daemon *d)
             te_worker_set_tls(d->workers[i], cf->tls);
     arm_ticket_timer(d, te_tls_tickets_period(cf));
 
-    te_tls_stats_get(&st);
-    te_log(TE_LOG_NOTICE,
-           "reloaded: TLS certificates and ticket keys (other settings "
-           "need a restart), handshakes=%" PRIu64 " handshake_failures=%" PRIu64
-           " resumed=%" PRIu64,
-           st.handshakes, st.handshake_failures, st.resumed);
+    te_log(TE_LOG_NOTICE, "reloaded: TLS certificates and ticket keys "
+                          "(other settings need a restart)");
+    log_counters();
 out:
     te_config_unref(cf);
 }
 
-/* SIGHUP reloads; SIGUSR1/SIGUSR2 have no meaning yet. */
+/* SIGHUP reloads; SIGUSR1 logs the counters; SIGUSR2 has no meaning
+ * yet. */
 static void on_signal_kept(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     if (sig == SIGHUP)
         reload(arg);
+    else if (sig == SIGUSR1)
+        log_counters();
     else
-        te_log(TE_LOG_DEBUG, "received %s, ignored",
-               sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
+        te_log(TE_LOG_DEBUG, "received SIGUSR2, ignored");
 }
 
 /* Watches other_signals on the main thread's base; evs has
@@ -360,8 +382,10 @@ fail:
         event_free(d.ticket_timer);
     if (base != NULL)
         event_base_free(base);
-    if (rc == 0)
+    if (rc == 0) {
+        log_counters();
         te_log(TE_LOG_NOTICE, "tenantedge stopped");
+    }
     return rc;
 }
 

@@ -1,7 +1,8 @@
 """SIGHUP, SIGUSR1 and SIGUSR2 no longer kill the daemon: SIGHUP reloads
 (the TLS part of the configuration; here there is none) and logs one
-notice saying so, SIGUSR1 and SIGUSR2 are ignored, and the daemon keeps
-serving throughout; it still stops cleanly (exit 0) on SIGTERM."""
+notice saying so, SIGUSR1 logs the counters, SIGUSR2 is ignored, and
+the daemon keeps serving throughout; it still stops cleanly (exit 0) on
+SIGTERM."""
 import signal
 import time
 
@@ -30,6 +31,8 @@ def test():
         check(out.count(NOTICE) == 1,
               "SIGHUP logged the reload notice once (%r)" % out[-600:])
         check("draining" not in out, "no signal started a drain")
+        check(out.count("notice counters: handshakes=") == 2,
+              "SIGUSR1 and the reload each logged the counters once")
         env.stop_edge(edge)
 
 

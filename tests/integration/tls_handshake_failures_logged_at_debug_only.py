@@ -5,6 +5,7 @@ mid-handshake on the TLS listener each leave no line above debug level
 in the daemon's log (at log_level info, no line at all), and at
 log_level debug one line each. The daemon keeps serving TLS
 throughout."""
+import re
 import socket
 import time
 
@@ -95,6 +96,14 @@ def test():
                       "%s: the daemon still serves TLS" % what)
                 time.sleep(0.3)     # its access line lands before the mark
             env.stop_edge(edge)
+            # The failures are counted: the counters line at exit.
+            m = re.search(r"counters: handshakes=(\d+) "
+                          r"handshake_failures=(\d+)", edge.output())
+            check(m is not None and int(m.group(2)) >= len(FAILURES) and
+                  int(m.group(1)) >= len(FAILURES),
+                  "log_level %s: the exit counters show %d failed and the "
+                  "good handshakes (%s)" % (level, len(FAILURES),
+                                            m.group(0) if m else None))
 
 
 main(test)
