@@ -426,26 +426,3 @@ nghttp2_nv *te_h2_answer_nv(te_arena *a, const te_request *r, int status,
     *n = i;
     return i != 0 ? nv : NULL;
 }
-
-/* One table of error texts, the HTTP/1.1 side's: its answer is written
- * into a scratch buffer and its head dropped. Only edge errors come
- * here, never a request that went well. */
-size_t te_h2_error_body(int status, const char *id, char *out, size_t cap)
-{
-    struct evbuffer *b = evbuffer_new();
-    struct evbuffer_ptr end;
-    size_t n = 0;
-
-    if (b == NULL)
-        return 0;
-    te_h1_write_error(b, status, id);
-    end = evbuffer_search(b, "\r\n\r\n", 4, NULL);
-    if (end.pos >= 0) {
-        evbuffer_drain(b, (size_t)end.pos + 4);
-        n = evbuffer_get_length(b);
-        if (n >= cap || evbuffer_remove(b, out, n) != (int)n)
-            n = 0;
-    }
-    evbuffer_free(b);
-    return n;
-}

@@ -108,11 +108,4 @@ nghttp2_nv *te_h2_answer_nv(te_arena *a, const te_request *r, int status,
                             const char *type, size_t body_len, int added,
                             const char *hsts, size_t *n);
 
-/*
- * The JSON body of an error the edge answers itself, the same as the
- * HTTP/1.1 side sends ({"error":"...","request_id":"..."}), into
- * out[0..cap). Returns its length (0 if it would not fit).
- */
-size_t te_h2_error_body(int status, const char *id, char *out, size_t cap);
-
 #endif

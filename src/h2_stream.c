@@ -19,14 +19,12 @@
 
 #include "chain.h"
 #include "h2_head.h"
+#include "http1_head.h"
 #include "log.h"
 #include "tls.h"
 
 /* Freed streams kept per connection for the next ones. */
 #define TE_H2_SPARE 4
-
-/* Room for the JSON body of an edge error (te_h2_error_body). */
-#define TE_H2_ERROR_BODY 256
 
 static ssize_t data_read(nghttp2_session *s, int32_t id, uint8_t *buf,
                          size_t length, uint32_t *flags,
@@ -119,7 +117,7 @@ static void submit_answer(te_h2_stream *st, int status, const char *type,
 static void answer_error(te_h2_stream *st, int status)
 {
     te_request *r = &st->req;
-    char body[TE_H2_ERROR_BODY];
+    char body[TE_ERROR_JSON_MAX];
     size_t n;
 
     te_proxy_abort(&st->proxy);
@@ -129,7 +127,7 @@ static void answer_error(te_h2_stream *st, int status)
     }
     if (r->id_len == 0)
         te_reqid_next(&st->c->w->ids, r->id, &r->id_len);
-    n = te_h2_error_body(status, r->id, body, sizeof(body));
+    n = te_error_json(status, r->id, body, sizeof(body));
     submit_answer(st, status, "application/json", body, n, 0);
 }
 

@@ -235,7 +235,8 @@ static void conn_respond_error(te_h1_conn *c, int status)
     if (r->id_len == 0)
         te_reqid_next(&c->w->ids, r->id, &r->id_len);
     r->status = status;
-    r->bytes_out += te_h1_write_error(out, status, r->id);
+    r->bytes_out += te_h1_write_error(
+        out, status, r->id, r->https ? te_tls_hsts(c->w->tls) : NULL);
     c->head_sent = 1;
     c->in_request = 1;
     conn_log(c);

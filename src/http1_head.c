@@ -322,29 +322,35 @@ const char *te_h1_reason(int status)
     return st != NULL ? st->reason : "Error";
 }
 
-size_t te_h1_write_error(struct evbuffer *out, int status, const char *id)
+size_t te_error_json(int status, const char *id, char *out, size_t cap)
 {
     const struct status_text *st = status_find(status);
     const char *error = st != NULL ? st->error : "error";
-    size_t before = evbuffer_get_length(out);
-    char body[192];
     int n;
 
-    /* id is [A-Za-z0-9._:-] only (te_request_id_valid): no escaping;
-     * 64 characters at most, so the body always fits. */
-    n = snprintf(body, sizeof(body),
-                 "{\"error\":\"%s\",\"request_id\":\"%s\"}\n", error, id);
-    if (n < 0 || (size_t)n >= sizeof(body))
-        n = 0;
+    /* id is [A-Za-z0-9._:-] only (te_request_id_valid): no escaping. */
+    n = snprintf(out, cap, "{\"error\":\"%s\",\"request_id\":\"%s\"}\n",
+                 error, id);
+    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+size_t te_h1_write_error(struct evbuffer *out, int status, const char *id,
+                         const char *hsts)
+{
+    size_t before = evbuffer_get_length(out);
+    char body[TE_ERROR_JSON_MAX];
+    size_t n = te_error_json(status, id, body, sizeof(body));
 
     evbuffer_add_printf(out,
                         "HTTP/1.1 %d %s\r\n"
                         "Content-Type: application/json\r\n"
-                        "Content-Length: %d\r\n"
-                        "X-Request-Id: %s\r\n"
-                        "Connection: close\r\n\r\n",
+                        "Content-Length: %zu\r\n"
+                        "X-Request-Id: %s\r\n",
                         status, te_h1_reason(status), n, id);
-    evbuffer_add(out, body, (size_t)n);
+    if (hsts != NULL)
+        evbuffer_add_printf(out, "Strict-Transport-Security: %s\r\n", hsts);
+    evbuffer_add(out, "Connection: close\r\n\r\n", 21);
+    evbuffer_add(out, body, n);
     return evbuffer_get_length(out) - before;
 }
 

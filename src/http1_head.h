@@ -37,12 +37,23 @@ void te_h1_head_request(struct evbuffer *out, const te_request *r);
 size_t te_h1_head_response(struct evbuffer *out, const te_h1_response *res,
                            const te_request *r, unsigned flags);
 
+/* Room for any te_error_json body: the longest text and a 64-byte id. */
+#define TE_ERROR_JSON_MAX 192
+
 /*
- * A complete answer from the edge itself, with Connection: close and a
- * JSON body {"error":"...","request_id":"..."}. Returns the bytes
- * written.
+ * The body of the edge's own error answers, for either protocol:
+ * {"error":"...","request_id":"..."} and a newline, into out (cap
+ * bytes, TE_ERROR_JSON_MAX is always enough). Returns its length.
  */
-size_t te_h1_write_error(struct evbuffer *out, int status, const char *id);
+size_t te_error_json(int status, const char *id, char *out, size_t cap);
+
+/*
+ * A complete answer from the edge itself, with Connection: close, the
+ * te_error_json body, and Strict-Transport-Security: hsts unless hsts is
+ * NULL. Returns the bytes written.
+ */
+size_t te_h1_write_error(struct evbuffer *out, int status, const char *id,
+                         const char *hsts);
 
 /*
  * A module's answer (te_respond): its status, Content-Type, body and the

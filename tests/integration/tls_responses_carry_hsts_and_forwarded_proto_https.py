@@ -49,6 +49,7 @@ def test():
         c = H2Client(edge.port)
         st = c.get("/h2")
         st404 = c.get("/nobody", authority="nobody.edge.test")
+        st400 = c.get("/a/../b")
         c.close()
         check(st.status == 200 and
               st.headers.get("strict-transport-security") == HSTS,
@@ -60,6 +61,22 @@ def test():
         check(st404.status == 404 and
               st404.headers.get("strict-transport-security") == HSTS,
               "the edge's own refusals over TLS carry it as well")
+        check(st400.status == 400 and
+              st400.headers.get("strict-transport-security") == HSTS,
+              "an h2 request refused by the protocol checks too (%r)"
+              % st400.status)
+
+        # A request the HTTP/1.1 parser refuses: answered by the edge
+        # before any module runs, still with the header.
+        s = tls_connect(edge.port, alpn=["http/1.1"])
+        s.sendall(b"GET /a/../b HTTP/1.1\r\nHost: acme.edge.test\r\n\r\n")
+        r = read_response(s)
+        s.close()
+        check(r.status == 400 and
+              r.headers.get("strict-transport-security") == HSTS,
+              "an HTTP/1.1 request refused by the parser over TLS: 400 "
+              "with Strict-Transport-Security (%r %r)"
+              % (r.status, r.headers.get("strict-transport-security")))
         env.stop_edge(edge)
 
         edge = env.edge(tls_conf(certs), name="nohsts", eu=eu.addr)

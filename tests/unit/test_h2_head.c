@@ -388,21 +388,29 @@ END_TEST
 START_TEST(error_bodies_are_the_http1_ones)
 {
     struct evbuffer *b = evbuffer_new();
-    char body[256];
+    char body[TE_ERROR_JSON_MAX];
     size_t n;
     char *h1;
     size_t h1len;
 
-    n = te_h2_error_body(431, "req-1", body, sizeof(body));
+    n = te_error_json(431, "req-1", body, sizeof(body));
     ck_assert_uint_gt(n, 0);
-    te_h1_write_error(b, 431, "req-1");
+    te_h1_write_error(b, 431, "req-1", "max-age=60");
     h1len = evbuffer_get_length(b);
     h1 = (char *)evbuffer_pullup(b, -1);
     ck_assert(h1len > n && memcmp(h1 + h1len - n, body, n) == 0);
     ck_assert(memmem(body, n, "\"request_id\":\"req-1\"", 20) != NULL);
+    ck_assert(memmem(h1, h1len, "\r\nStrict-Transport-Security: "
+                                "max-age=60\r\n", 41) != NULL);
+    evbuffer_drain(b, h1len);
+
+    te_h1_write_error(b, 431, "req-1", NULL);
+    h1len = evbuffer_get_length(b);
+    h1 = (char *)evbuffer_pullup(b, -1);
+    ck_assert(memmem(h1, h1len, "Strict-Transport", 16) == NULL);
     evbuffer_free(b);
 
-    ck_assert_uint_eq(te_h2_error_body(400, "x", body, 8), 0);
+    ck_assert_uint_eq(te_error_json(400, "x", body, 8), 0);
 }
 END_TEST
 
