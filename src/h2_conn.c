@@ -818,20 +818,35 @@ void te_h2_conn_accept(te_worker *w, evutil_socket_t fd,
 
 /* ---------------------------------------------------------------- drain -- */
 
-void te_h2_conns_drain(te_worker *w)
+/* A shutdown notice now, the GOAWAY a moment later (conn_drain_cb);
+ * the connection closes once its streams are done. */
+static void conn_start_drain(te_h2_conn *c)
 {
     struct timeval notice = te_ms_to_tv(TE_H2_DRAIN_NOTICE_MS);
+
+    if (c->state != TE_H2_OPEN || c->draining)
+        return;
+    c->draining = 1;
+    nghttp2_submit_shutdown_notice(c->session);
+    event_add(&c->drain, &notice);
+    te_h2_conn_kick(c);
+}
+
+void te_h2_conns_drain(te_worker *w)
+{
     te_h2_conn *c;
 
     TAILQ_FOREACH(c, &w->h2conns, link)
-    {
-        if (c->state != TE_H2_OPEN || c->draining)
-            continue;
-        c->draining = 1;
-        nghttp2_submit_shutdown_notice(c->session);
-        event_add(&c->drain, &notice);
-        te_h2_conn_kick(c);
-    }
+        conn_start_drain(c);
+}
+
+void te_h2_conns_retire_tls(te_worker *w)
+{
+    te_h2_conn *c;
+
+    TAILQ_FOREACH(c, &w->h2conns, link)
+        if (c->tls)
+            conn_start_drain(c);
 }
 
 /* An abortive close (RST), as for HTTP/1.1 (te_h1_conns_close). */

@@ -32,6 +32,11 @@ void te_h2_conn_accept(te_worker *w, evutil_socket_t fd,
  * stream id); each closes once its streams are done. */
 void te_h2_conns_drain(te_worker *w);
 
+/* Reload: the same graceful GOAWAY to every TLS connection, whose
+ * clients then open new ones on the new certificates; streams in flight
+ * finish, the worker goes on. */
+void te_h2_conns_retire_tls(te_worker *w);
+
 /* Close every connection of the worker at once (drain timeout, exit). */
 void te_h2_conns_close(te_worker *w);
 

@@ -160,7 +160,9 @@ static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
     event_base_loopexit(w->base, NULL);
 }
 
-/* A reload's new TLS contexts, if the main thread left some. */
+/* A reload's new TLS contexts, if the main thread left some. HTTP/2
+ * connections over TLS may live for hours: a graceful GOAWAY moves
+ * their clients to new connections, on the new certificates. */
 static void take_tls(te_worker *w)
 {
     te_tls *t = atomic_exchange(&w->tls_next, NULL);
@@ -169,6 +171,7 @@ static void take_tls(te_worker *w)
         return;
     te_tls_unref(w->tls);
     w->tls = t;
+    te_h2_conns_retire_tls(w);
 }
 
 /* Runs on the worker's own thread once the main thread wrote to the
