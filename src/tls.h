@@ -138,6 +138,15 @@ te_tls *te_tls_new(const te_tls_policy *pol, char *err, size_t errlen);
 /* A new SSL_CTX under pol with every callback, owned by t; the first one
  * added is the default for clients without SNI or with an unknown name.
  * NULL with a message in err (OpenSSL's reason). */
+/*
+ * The session id context of ctx from the names it serves (a digest of
+ * them): a session or ticket made under one certificate's names never
+ * resumes under another's (OpenSSL then does a full handshake), and
+ * the same names after a reload keep resuming. 0, or -1.
+ */
+int te_tls_ctx_set_names_id(SSL_CTX *ctx, const char *const *names,
+                            unsigned n);
+
 SSL_CTX *te_tls_add_ctx(te_tls *t, const te_tls_policy *pol, char *err,
                         size_t errlen);
 

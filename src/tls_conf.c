@@ -862,8 +862,15 @@ static te_tls *build(te_conf_ctx *cx, const te_config *cf,
         return NULL;
     }
     for (unsigned k = 0; k < ng; k++) {
+        const struct tls_cert *c = g[k].rsa != NULL ? g[k].rsa : g[k].ec;
+
         g[k].ctx = te_tls_add_ctx(t, &pol, err, sizeof(err));
-        if (g[k].ctx == NULL) {
+        if (g[k].ctx == NULL ||
+            te_tls_ctx_set_names_id(g[k].ctx, (const char *const *)c->names,
+                                    c->nnames) < 0) {
+            if (g[k].ctx != NULL)
+                snprintf(err, sizeof(err), "cannot set the session id "
+                                           "context");
             te_conf_error(cx, 0, "%s", err);
             goto fail;
         }

@@ -3,7 +3,8 @@
 in files, a fleet shares them: a ticket one edge issued resumes on
 another edge with the same key files, and not on an edge with other
 keys. After SIGHUP with a new first key and the old one moved second
-(decrypt only), a ticket sealed with the old key still resumes."""
+(decrypt only), a ticket sealed with the old key still resumes. A
+ticket never resumes under a name another certificate serves."""
 import os
 
 from harness import Env, check, main
@@ -33,8 +34,8 @@ def ticket(edge, proto, path):
     return c
 
 
-def resume(edge, proto, path):
-    c = s_client(edge.port, proto, "-sess_in", path, servername=SNI,
+def resume(edge, proto, path, sni=SNI):
+    c = s_client(edge.port, proto, "-sess_in", path, servername=sni,
                  request=http_close_request("/resumed"))
     check(c.ok and "HTTP/1.1 200" in c.out,
           "%s: the resuming connection is served (%s)" % (proto, c.brief()))
@@ -56,6 +57,11 @@ def test():
             c = resume(plain, proto, sess)
             check(c.reused, "%s: the session is resumed with generated "
                   "keys (%s)" % (proto, c.brief()))
+            ticket(plain, proto, sess)
+            c = resume(plain, proto, sess, sni="x.other.test")
+            check(not c.reused, "%s: a ticket for edge.test does not "
+                  "resume under the other certificate's name (%s)"
+                  % (proto, c.brief()))
         env.stop_edge(plain)
 
         a = env.edge(conf(certs, [k1, k2]), name="edge-a", eu=eu.addr)
