@@ -495,6 +495,7 @@ static void conn_arm_timer(te_h2_conn *c)
     if (c->state != TE_H2_OPEN || tick == (int)c->ticking)
         return;
     c->ticking = tick;
+    c->had_stream |= tick;
     event_add(&c->timer, tick ? c->tick_tmo : c->idle_tmo);
 }
 
@@ -610,7 +611,8 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
         return; /* closing: send_timeout bounds it */
 
     if (!c->ticking) {
-        te_log(TE_LOG_DEBUG, "http2 connection idle, closing client=%s",
+        te_log(TE_LOG_DEBUG, "http2 connection %s, closing client=%s",
+               c->had_stream ? "idle" : "sent no request in time",
                c->addr);
         nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
         conn_closing(c);
@@ -807,7 +809,10 @@ void te_h2_conn_accept(te_worker *w, evutil_socket_t fd,
     te_sock_set_write_low(&c->sock, cf->buffer_size / 2);
     te_sock_set_timeouts(&c->sock, NULL, w->tmo.send);
     te_sock_setcb(&c->sock, conn_read_cb, conn_write_cb, conn_event_cb, c);
-    event_add(&c->timer, c->idle_tmo);
+    /* Until its first stream, a connection gets the header timeout, as
+     * an HTTP/1.1 one does: silence after the preface (or before it)
+     * must not hold a connection for the idle timeout. */
+    event_add(&c->timer, w->tmo.header);
 
     if (w->draining)
         nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE, 0,

@@ -65,6 +65,7 @@ struct te_h2_conn {
     unsigned run_pending : 1;
     unsigned ticking : 1;  /* timer is the tick, not the idle timeout */
     unsigned draining : 1; /* shutdown notice sent */
+    unsigned had_stream : 1; /* the header timeout is over */
 
     TAILQ_HEAD(, te_h2_stream) streams; /* every stream we hold */
     TAILQ_HEAD(, te_h2_stream) work;    /* streams with something to do */
