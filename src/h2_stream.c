@@ -8,9 +8,12 @@
  * Flow control is the backpressure: request DATA is consumed (the
  * client's window reopened) only once te_proxy_send_body has moved it
  * into the backend's buffer, so a slow backend stalls the client and
- * never our memory; response bytes wait in resbuf (at most about
- * buffer_size: the leg stops reading the backend there) until the
- * client's window lets nghttp2 send them.
+ * never our memory; response bytes wait in resbuf (about twice
+ * TE_H2_RESPONSE_WINDOW at most: the leg stops moving there, and reads
+ * no more than that from the backend) until the client's window lets
+ * nghttp2 send them. The window is smaller than HTTP/1.1's buffer_size:
+ * a connection has up to 100 streams, and a client that never reads
+ * must not hold 100 times buffer_size per connection.
  */
 #include "h2_stream.h"
 
@@ -22,6 +25,10 @@
 #include "http1_head.h"
 #include "log.h"
 #include "tls.h"
+
+/* Response bytes a stream holds toward the client, and leaves unread
+ * at the backend, each: one full DATA frame. */
+#define TE_H2_RESPONSE_WINDOW (16 * 1024)
 
 /* Freed streams kept per connection for the next ones. */
 #define TE_H2_SPARE 4
@@ -179,10 +186,10 @@ int te_h2_send_data(nghttp2_session *s, nghttp2_frame *frame,
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     st->tx_ms = te_h2_now_ms(c);
 
-    /* the leg stopped moving at buffer_size: let it go on (later, from
+    /* the leg stopped moving at its window: let it go on (later, from
      * the work list: it may not run inside nghttp2) */
     if (st->proxy.active && !st->want_more &&
-        evbuffer_get_length(st->resbuf) < c->w->cf->buffer_size) {
+        evbuffer_get_length(st->resbuf) < st->proxy.window) {
         st->want_more = 1;
         te_h2_conn_work(st);
     }
@@ -445,7 +452,7 @@ void te_h2_stream_run(te_h2_stream *st)
     if (st->want_more) {
         st->want_more = 0;
         if (st->proxy.active &&
-            evbuffer_get_length(st->resbuf) < cf_of(st)->buffer_size)
+            evbuffer_get_length(st->resbuf) < st->proxy.window)
             te_proxy_client_writable(&st->proxy);
     }
 
@@ -579,6 +586,7 @@ static te_h2_stream *stream_alloc(te_h2_conn *c)
     st->req.ops = &req_ops;
     st->req.ops_ctx = st;
     te_proxy_init(&st->proxy, c->w, st->fields + nf, nf, &proxy_ops, st);
+    st->proxy.window = TE_MIN(c->w->cf->buffer_size, TE_H2_RESPONSE_WINDOW);
     return st;
 
 fail:

@@ -182,20 +182,20 @@ static int new_socket(const te_backend *b)
 }
 
 /* How much response may wait unread: a whole head until it is parsed,
- * then buffer_size (backpressure toward the backend). */
-static void set_read_high(te_worker *w, te_sock *s, int head)
+ * then the leg's window (backpressure toward the backend); body 0 for
+ * the head. */
+static void set_read_high(te_worker *w, te_sock *s, size_t body)
 {
     const te_config *cf = w->cf;
-    size_t high = cf->buffer_size;
 
-    if (head)
-        high = TE_MAX(high, cf->max_header_size + 1);
-    te_sock_set_read_high(s, high);
+    if (body == 0)
+        body = TE_MAX(cf->buffer_size, cf->max_header_size + 1);
+    te_sock_set_read_high(s, body);
 }
 
 static void setup_sock(te_worker *w, te_sock *s)
 {
-    set_read_high(w, s, 1);
+    set_read_high(w, s, 0);
     te_sock_set_write_low(s, w->cf->buffer_size / 2);
 }
 
@@ -351,6 +351,7 @@ void te_proxy_init(te_proxy *p, te_worker *w, te_h1_field *fields, unsigned cap,
     p->cap = cap;
     p->ops = ops;
     p->ctx = ctx;
+    p->window = w->cf->buffer_size;
 }
 
 int te_proxy_ready(const te_proxy *p)
@@ -399,7 +400,7 @@ static void leg_attach(te_proxy *p, te_upconn *up)
     p->up = up;
     up->proxy = p;
     if (up->reused)
-        set_read_high(p->w, &up->sock, 1);
+        set_read_high(p->w, &up->sock, 0);
     te_sock_setcb(&up->sock, leg_read_cb, leg_write_cb, leg_event_cb, up);
 }
 
@@ -767,7 +768,7 @@ static void leg_pass_head(te_proxy *p, size_t head_len)
     evbuffer_drain(in, head_len);
     p->head_done = 1;
     leg_health_ok(p);
-    set_read_high(p->w, &p->up->sock, 0);
+    set_read_high(p->w, &p->up->sock, p->window);
     if (!p->body_done)
         leg_set_timeouts(p);
 }
@@ -820,7 +821,7 @@ static void leg_pump(te_proxy *p)
     uint64_t before = p->body.moved;
     te_status rc;
 
-    rc = te_body_move(&p->body, in, p->client_out, p->w->cf->buffer_size);
+    rc = te_body_move(&p->body, in, p->client_out, p->window);
     p->req->bytes_out += p->body.moved - before;
 
     if (rc == TE_DONE) {

@@ -73,6 +73,9 @@ typedef struct te_proxy {
     void *ctx;
 
     te_upconn *up;
+    size_t window;   /* response bytes held toward the client, and
+                        unread from the backend, each at most (about):
+                        buffer_size, less for an HTTP/2 stream */
     unsigned rr;     /* round-robin start for this request */
     unsigned tries;  /* backends tried so far */
     uint64_t serial; /* marks the backends it tried (te_pool.tried) */
@@ -101,7 +104,8 @@ typedef struct te_proxy {
 void te_pool_init(te_pool *pool, te_worker *w, const te_backend *b);
 void te_pool_close(te_pool *pool);
 
-/* Once per client connection: the response field array it owns. */
+/* Once per client connection (or HTTP/2 stream): the response field
+ * array it owns. The window starts at buffer_size. */
 void te_proxy_init(te_proxy *p, te_worker *w, te_h1_field *fields, unsigned cap,
                    const te_proxy_ops *ops, void *ctx);
 
