@@ -2,8 +2,8 @@
  * h2_conn.c: an HTTP/2 client connection: nghttp2's server session on a
  * te_sock, from the preface to the close. Streams are h2_stream.c's;
  * this file moves bytes, runs the streams' work outside nghttp2's
- * callbacks (h2_stream.h says why), enforces the abuse limits nghttp2
- * 1.52 leaves to us (LIBRARIES.md 3) and drains with GOAWAY.
+ * callbacks (h2_stream.h says why), reports to the abuse limits nghttp2
+ * 1.52 leaves to us (h2_abuse.c) and drains with GOAWAY.
  *
  * Output: frames go into the te_sock output, which coalesces them (and
  * the TLS layer groups them into records). Response DATA is not copied:
@@ -14,23 +14,23 @@
  * a client that does not read cannot make us buffer more than that per
  * connection, beyond what each stream holds (about buffer_size).
  *
- * Abuse: each limit is a bucket of N events refilled at N per 10 s
- * (config.h); empty, the connection ends with GOAWAY ENHANCE_YOUR_CALM,
- * logged once at info and counted (te_h2_stats_get). nghttp2's own
- * rapid-reset limiter stays, set well above ours, as a backstop.
+ * Abuse: the callbacks report client resets, control frames and
+ * glitches to h2_abuse.c, whose buckets end the connection with GOAWAY
+ * ENHANCE_YOUR_CALM. nghttp2's own rapid-reset limiter stays, set well
+ * above ours, as a backstop.
  */
 #include "h2_conn.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "h2_abuse.h"
 #include "h2_stream.h"
 #include "log.h"
 
@@ -58,24 +58,8 @@
  * beyond them a WINDOW_UPDATE counts as a control frame. */
 #define TE_H2_WU_CREDIT_MAX 4096
 
-/* The bucket unit: 1/10000 of an event, refilled n units per ms. */
-#define TE_H2_UNIT 10000
-
-static _Atomic uint64_t stats[TE_H2_NSTATS];
-
 static void conn_run(te_h2_conn *c);
 static void conn_free(te_h2_conn *c);
-
-static void count(int which)
-{
-    atomic_fetch_add_explicit(&stats[which], 1, memory_order_relaxed);
-}
-
-void te_h2_stats_get(uint64_t out[TE_H2_NSTATS])
-{
-    for (int i = 0; i < TE_H2_NSTATS; i++)
-        out[i] = atomic_load_explicit(&stats[i], memory_order_relaxed);
-}
 
 uint64_t te_h2_now_ms(const te_h2_conn *c)
 {
@@ -107,81 +91,10 @@ void te_h2_conn_work(te_h2_stream *st)
 
 /* No more input is looked at; what nghttp2 still has (a GOAWAY) goes
  * out, and the write callback comes once the output is empty. */
-static void conn_closing(te_h2_conn *c)
+void te_h2_conn_closing(te_h2_conn *c)
 {
     c->state = TE_H2_CLOSING;
     te_sock_set_write_low(&c->sock, 0);
-}
-
-/* -------------------------------------------------------------- abuse -- */
-
-static void bucket_init(te_h2_bucket *b, unsigned n, uint64_t now)
-{
-    b->units = (uint64_t)n * TE_H2_UNIT;
-    b->at_ms = now;
-}
-
-/* Take cost events from a bucket of n per 10 s; -1 when it is empty. */
-static int bucket_take(te_h2_bucket *b, unsigned n, unsigned cost, uint64_t now)
-{
-    uint64_t cap = (uint64_t)n * TE_H2_UNIT;
-
-    if (now > b->at_ms) {
-        b->units += (now - b->at_ms) * n;
-        if (b->units > cap)
-            b->units = cap;
-        b->at_ms = now;
-    }
-    if (b->units < (uint64_t)cost * TE_H2_UNIT)
-        return -1;
-    b->units -= (uint64_t)cost * TE_H2_UNIT;
-    return 0;
-}
-
-/* End the connection for abuse: GOAWAY ENHANCE_YOUR_CALM, once. */
-static void conn_calm(te_h2_conn *c, int which, const char *what)
-{
-    if (c->state != TE_H2_OPEN)
-        return;
-    te_log(TE_LOG_INFO,
-           "http2 connection ended with ENHANCE_YOUR_CALM: too many %s "
-           "client=%s",
-           what, c->addr);
-    count(which);
-    nghttp2_session_terminate_session(c->session, NGHTTP2_ENHANCE_YOUR_CALM);
-    conn_closing(c);
-}
-
-static void glitch(te_h2_conn *c, const char *what)
-{
-    if (bucket_take(&c->glitches, c->w->cf->h2_max_glitches, 1,
-                    te_h2_now_ms(c)) < 0)
-        conn_calm(c, TE_H2_CALM_GLITCHES, what);
-}
-
-static void control(te_h2_conn *c)
-{
-    if (bucket_take(&c->control, c->w->cf->h2_max_control, 1, te_h2_now_ms(c)) <
-        0)
-        conn_calm(c, TE_H2_CALM_CONTROL,
-                  "control frames (SETTINGS, PING, PRIORITY, "
-                  "WINDOW_UPDATE)");
-}
-
-/* A client RST_STREAM. One whose stream still had a backend leg busy
- * costs twice: its backend work was started for nothing (the leg is
- * aborted at once, in on_stream_close). */
-static void client_reset(te_h2_conn *c, te_h2_stream *st)
-{
-    unsigned cost = 1;
-
-    if (st != NULL && st->proxy.active) {
-        count(TE_H2_BUSY_RESETS);
-        cost = 2;
-    }
-    if (bucket_take(&c->resets, c->w->cf->h2_max_resets, cost,
-                    te_h2_now_ms(c)) < 0)
-        conn_calm(c, TE_H2_CALM_RESETS, "streams reset by the client");
 }
 
 /* ---------------------------------------------------------- callbacks -- */
@@ -212,7 +125,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f,
     if (st == NULL)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     nghttp2_session_set_stream_user_data(s, f->hd.stream_id, st);
-    count(TE_H2_STREAMS);
+    te_h2_count(TE_H2_STREAMS);
     return 0;
 }
 
@@ -247,7 +160,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
     case NGHTTP2_DATA:
         /* an empty DATA frame that ends nothing does nothing but cost */
         if (f->hd.length == 0 && !end)
-            glitch(c, "empty DATA frames");
+            te_h2_abuse_glitch(c, "empty DATA frames");
         if (st != NULL && end)
             te_h2_stream_end(st);
         break;
@@ -258,7 +171,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
     case NGHTTP2_SETTINGS:
     case NGHTTP2_PING:
         if (!(f->hd.flags & NGHTTP2_FLAG_ACK))
-            control(c);
+            te_h2_abuse_control(c);
         break;
     case NGHTTP2_WINDOW_UPDATE:
         /* a client sends about one per DATA frame it got, for the
@@ -266,10 +179,10 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
         if (c->wu_credit > 0)
             c->wu_credit--;
         else
-            control(c);
+            te_h2_abuse_control(c);
         break;
     case NGHTTP2_RST_STREAM:
-        client_reset(c, st);
+        te_h2_abuse_reset(c, st);
         break;
     case NGHTTP2_GOAWAY:
         te_log(TE_LOG_DEBUG, "http2 GOAWAY from the client code=%u client=%s",
@@ -290,7 +203,7 @@ static int on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd,
 
     STOP_IF_CLOSING(c);
     if (hd->type == NGHTTP2_PRIORITY || hd->type == NGHTTP2_PRIORITY_UPDATE)
-        control(c);
+        te_h2_abuse_control(c);
     return 0;
 }
 
@@ -338,7 +251,7 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
         /* MadeYouReset (CVE-2025-8671): resets the client provokes are
          * counted here, which nghttp2 1.52 does not do */
         if (st == NULL || !st->reset_sent)
-            glitch(c, "streams reset by the edge");
+            te_h2_abuse_glitch(c, "streams reset by the edge");
         break;
     case NGHTTP2_GOAWAY:
         te_log(TE_LOG_DEBUG,
@@ -366,7 +279,7 @@ static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *f,
 
     te_log(TE_LOG_DEBUG, "http2 invalid frame type=%u: %s client=%s",
            f->hd.type, nghttp2_strerror(lib_error), c->addr);
-    glitch(c, "invalid frames");
+    te_h2_abuse_glitch(c, "invalid frames");
     return 0;
 }
 
@@ -390,10 +303,10 @@ static void conn_recv_failed(te_h2_conn *c, ssize_t rv)
 
     switch (rv) {
     case NGHTTP2_ERR_TOO_MANY_CONTINUATIONS:
-        conn_calm(c, TE_H2_CALM_CONTINUATIONS, "CONTINUATION frames");
+        te_h2_abuse_calm(c, TE_H2_CALM_CONTINUATIONS, "CONTINUATION frames");
         return;
     case NGHTTP2_ERR_FLOODED:
-        conn_calm(c, TE_H2_CALM_FLOOD, "frames to acknowledge");
+        te_h2_abuse_calm(c, TE_H2_CALM_FLOOD, "frames to acknowledge");
         return;
     case NGHTTP2_ERR_BAD_CLIENT_MAGIC:
         te_log(TE_LOG_DEBUG, "no http2 preface client=%s", c->addr);
@@ -404,7 +317,7 @@ static void conn_recv_failed(te_h2_conn *c, ssize_t rv)
         nghttp2_session_terminate_session(c->session, NGHTTP2_INTERNAL_ERROR);
         break;
     }
-    conn_closing(c);
+    te_h2_conn_closing(c);
 }
 
 /* Hand the input to nghttp2, span by span (no copy). */
@@ -512,7 +425,7 @@ static void conn_check(te_h2_conn *c)
         return;
     }
     if (c->state == TE_H2_OPEN)
-        conn_closing(c);
+        te_h2_conn_closing(c);
     if (c->state == TE_H2_CLOSING && !nghttp2_session_want_write(s) &&
         evbuffer_get_length(te_sock_out(&c->sock)) == 0)
         conn_linger(c);
@@ -612,10 +525,9 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 
     if (!c->ticking) {
         te_log(TE_LOG_DEBUG, "http2 connection %s, closing client=%s",
-               c->had_stream ? "idle" : "sent no request in time",
-               c->addr);
+               c->had_stream ? "idle" : "sent no request in time", c->addr);
         nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
-        conn_closing(c);
+        te_h2_conn_closing(c);
         conn_run(c);
         return;
     }
@@ -629,7 +541,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
                    "client=%s",
                    c->addr);
             nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
-            conn_closing(c);
+            te_h2_conn_closing(c);
             break;
         }
     }
@@ -763,7 +675,6 @@ void te_h2_conn_accept(te_worker *w, evutil_socket_t fd,
                        const struct sockaddr *sa, int socklen, SSL *ssl)
 {
     const te_config *cf = w->cf;
-    uint64_t now;
     te_h2_conn *c;
     int one = 1;
 
@@ -787,7 +698,7 @@ void te_h2_conn_accept(te_worker *w, evutil_socket_t fd,
     event_assign(&c->drain, w->base, -1, 0, conn_drain_cb, c);
     TAILQ_INSERT_TAIL(&w->h2conns, c, link);
     te_worker_conn_added(w);
-    count(TE_H2_CONNECTIONS);
+    te_h2_count(TE_H2_CONNECTIONS);
 
     c->idle_tmo = common(w, cf->h2_idle_timeout);
     c->tick_tmo = common(w, TE_H2_TICK_MS);
@@ -797,10 +708,7 @@ void te_h2_conn_accept(te_worker *w, evutil_socket_t fd,
         conn_free(c);
         return;
     }
-    now = te_h2_now_ms(c);
-    bucket_init(&c->resets, cf->h2_max_resets, now);
-    bucket_init(&c->control, cf->h2_max_control, now);
-    bucket_init(&c->glitches, cf->h2_max_glitches, now);
+    te_h2_abuse_init(c);
 
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
         /* not fatal: only latency suffers */

@@ -1,8 +1,9 @@
 /*
  * h2_stream.h: what the two halves of the HTTP/2 front end share:
- * h2_conn.c (the connection, nghttp2's session, I/O, abuse limits,
- * drain) and h2_stream.c (one stream: its te_request through the chain,
- * its upstream leg, its two bodies). Internal to those files.
+ * h2_conn.c (the connection, nghttp2's session, I/O, drain; the abuse
+ * limits in h2_abuse.c) and h2_stream.c (one stream: its te_request
+ * through the chain, its upstream leg, its two bodies). Internal to
+ * those files.
  *
  * The rule that keeps them safe: nghttp2 is only ever entered
  * (mem_recv, mem_send) from the connection's own events, and a stream

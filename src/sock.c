@@ -17,15 +17,12 @@
  * events (timers, a module resuming a request) is written from the
  * te_sock's flush event, later in the same loop turn.
  *
- * TLS (te_sock_set_tls) swaps the I/O ops and the two socket events'
- * handlers; the plain path runs none of its code. Two things differ
- * from a plain socket: OpenSSL may hold bytes the kernel no longer
- * reports (a record read whole, only part of it taken), so the read
- * event is made to run again while they last (tls_rerun); and a read
- * may need the socket writable or a write readable, which the
- * read_wants_write and write_wants_read bits route to the right event.
+ * TLS (te_sock_set_tls, sock_tls.c) swaps the I/O ops and the two
+ * socket events' handlers; the plain path runs none of its code. What
+ * the TLS handlers share with the plain ones is in sock_int.h.
  */
 #include "sock.h"
+#include "sock_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,8 +32,6 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
 
 /* Spans per write, as libevent's own evbuffer_write uses. */
 #define TE_SOCK_WRITE_IOV 64
@@ -51,16 +46,6 @@
  * its worker's thread. */
 static __thread struct te_sock_list pending = LIST_HEAD_INITIALIZER(pending);
 static __thread unsigned in_owner;
-
-/* TLS: output goes into records of up to this many bytes (the TLS
- * maximum), each one SSL_write, so small evbuffer chains never become
- * small records; at most TE_SOCK_TLS_WRITE_MAX bytes per write call, the
- * rest from EV_WRITE, so one big response cannot hold the loop. */
-#define TE_SOCK_TLS_RECORD    16384
-#define TE_SOCK_TLS_WRITE_MAX (4 * TE_SOCK_TLS_RECORD)
-
-/* Where chains shorter than a record are gathered for SSL_write. */
-static __thread unsigned char tls_stage[TE_SOCK_TLS_RECORD];
 
 /* ------------------------------------------------------------ plain -- */
 
@@ -145,13 +130,11 @@ static void sock_event_del(struct event *ev)
     event_del(ev);
 }
 
-static void tls_rerun(te_sock *s);
-
 /* Register or drop the read event: it is wanted while the owner reads
  * and the input is under the high watermark (and, TLS only, no read
  * waits for the socket to be writable), or while a TLS write waits for
  * the socket to be readable. */
-static void sock_update_read(te_sock *s)
+void te_sock_update_read(te_sock *s)
 {
     int rd = s->reading && !s->read_wants_write &&
              (s->rhigh == 0 || evbuffer_get_length(s->in) < s->rhigh);
@@ -161,7 +144,7 @@ static void sock_update_read(te_sock *s)
         if (event_add(&s->rev, rd ? s->rtmo : s->wtmo) == 0)
             s->rev_added = 1;
         if (s->ssl != NULL)
-            tls_rerun(s); /* bytes OpenSSL holds fire no event */
+            te_sock_tls_rerun(s); /* bytes OpenSSL holds fire no event */
     } else if (!want && s->rev_added) {
         sock_event_del(&s->rev);
         s->rev_added = 0;
@@ -178,7 +161,7 @@ static void sock_wait_writable(te_sock *s)
 }
 
 /* The output is empty: EV_WRITE goes, unless a TLS read waits on it. */
-static void sock_write_idle(te_sock *s)
+void te_sock_write_idle(te_sock *s)
 {
     if (s->wev_added && !s->read_wants_write) {
         sock_event_del(&s->wev);
@@ -188,7 +171,7 @@ static void sock_write_idle(te_sock *s)
 
 static void sock_unqueue(te_sock *s);
 
-static void sock_stop_writing(te_sock *s)
+void te_sock_stop_writing(te_sock *s)
 {
     sock_unqueue(s);
     if (s->wev_added)
@@ -203,7 +186,7 @@ static void sock_stop_writing(te_sock *s)
 static void sock_stop_reading(te_sock *s)
 {
     s->reading = 0;
-    sock_update_read(s);
+    te_sock_update_read(s);
 }
 
 /* The owner callbacks. Output they add is queued (sock_out_changed);
@@ -227,7 +210,7 @@ static void call_write(te_sock *s)
 }
 
 /* Report what to the owner; errno is kept for TE_SOCK_ERROR. */
-static void sock_event(te_sock *s, short what)
+void te_sock_event(te_sock *s, short what)
 {
     if (s->event_cb == NULL)
         return;
@@ -243,12 +226,10 @@ static void sock_unqueue(te_sock *s)
     s->queued = 0;
 }
 
-static int sock_write(te_sock *s);
-
 /* After an owner callback: write what it gave the sockets (see the top
  * of the file). Bounded by TE_SOCK_FLUSH_BATCH; write callbacks run
  * here may queue more, which the same loop takes. */
-static void flush_pending(void)
+void te_sock_flush_pending(void)
 {
     unsigned n = 0;
     te_sock *s;
@@ -262,7 +243,7 @@ static void flush_pending(void)
             }
             continue;
         }
-        sock_write(s);
+        te_sock_write(s);
     }
 }
 
@@ -272,7 +253,7 @@ static void flush_pending(void)
 static void sock_adapt(te_sock *s, size_t want, size_t n)
 {
     if (s->ssl != NULL)
-        return; /* TLS reads keep TE_SOCK_TLS_READ (tls_read) */
+        return; /* TLS reads keep TE_SOCK_TLS_READ (sock_tls.c) */
     if (n == want && want == s->rsize && s->rsize < TE_SOCK_READ_MAX)
         s->rsize = (s->rsize + 128) * 2 - 128;
     else if (n < s->rsize / 4 && s->rsize > TE_SOCK_READ_MIN)
@@ -324,24 +305,24 @@ static ssize_t sock_read(te_sock *s)
     return n;
 }
 
-static void sock_on_read(te_sock *s, short what)
+void te_sock_on_read(te_sock *s, short what)
 {
     ssize_t n;
 
     if (what & EV_TIMEOUT) {
         sock_stop_reading(s);
-        sock_event(s, TE_SOCK_READING | TE_SOCK_TIMEOUT);
+        te_sock_event(s, TE_SOCK_READING | TE_SOCK_TIMEOUT);
         return;
     }
 
     if (s->rhigh != 0 && evbuffer_get_length(s->in) >= s->rhigh) {
-        sock_update_read(s); /* never read past the high mark */
+        te_sock_update_read(s); /* never read past the high mark */
         return;
     }
 
     n = sock_read(s);
     if (n > 0) {
-        sock_update_read(s); /* at the high mark: hold reading back */
+        te_sock_update_read(s); /* at the high mark: hold reading back */
         call_read(s);
         return;
     }
@@ -349,13 +330,13 @@ static void sock_on_read(te_sock *s, short what)
         return;
 
     sock_stop_reading(s);
-    sock_event(s, TE_SOCK_READING | (n == 0 ? TE_SOCK_EOF : TE_SOCK_ERROR));
+    te_sock_event(s, TE_SOCK_READING | (n == 0 ? TE_SOCK_EOF : TE_SOCK_ERROR));
 }
 
 static void sock_read_ev(evutil_socket_t fd, short what, void *arg)
 {
-    sock_on_read(arg, what);
-    flush_pending();
+    te_sock_on_read(arg, what);
+    te_sock_flush_pending();
 }
 
 /* Input was consumed: reading may resume under the high mark. */
@@ -365,7 +346,7 @@ static void sock_in_changed(struct evbuffer *buf,
     te_sock *s = arg;
 
     if (info->n_deleted > 0 && s->reading && !s->rev_added)
-        sock_update_read(s);
+        te_sock_update_read(s);
 }
 
 /* ------------------------------------------------------------ write -- */
@@ -376,7 +357,7 @@ static void sock_in_changed(struct evbuffer *buf,
  * would not take, and dropped again once the output is empty. Returns 1
  * when an owner callback ran (s may be gone), else 0.
  */
-static int sock_write(te_sock *s)
+int te_sock_write(te_sock *s)
 {
     size_t left;
     ssize_t n;
@@ -384,7 +365,7 @@ static int sock_write(te_sock *s)
     if (s->write_off || s->connecting)
         return 0;
     if (evbuffer_get_length(s->out) == 0) {
-        sock_write_idle(s);
+        te_sock_write_idle(s);
         return 0;
     }
 
@@ -394,8 +375,8 @@ static int sock_write(te_sock *s)
             sock_wait_writable(s);
             return 0;
         }
-        sock_stop_writing(s);
-        sock_event(s, TE_SOCK_WRITING | TE_SOCK_ERROR);
+        te_sock_stop_writing(s);
+        te_sock_event(s, TE_SOCK_WRITING | TE_SOCK_ERROR);
         return 1;
     }
 
@@ -403,7 +384,7 @@ static int sock_write(te_sock *s)
     if (left > 0)
         sock_wait_writable(s);
     else
-        sock_write_idle(s);
+        te_sock_write_idle(s);
     if (n > 0 && left <= s->wlow) {
         call_write(s);
         return 1;
@@ -424,9 +405,9 @@ static void sock_connected(te_sock *s)
 
     s->connecting = 0;
     if (err != 0) {
-        sock_stop_writing(s);
+        te_sock_stop_writing(s);
         errno = err;
-        sock_event(s, TE_SOCK_ERROR);
+        te_sock_event(s, TE_SOCK_ERROR);
         return;
     }
 
@@ -435,27 +416,27 @@ static void sock_connected(te_sock *s)
         sock_event_del(&s->wev);
         s->wev_added = 0;
     }
-    sock_event(s, TE_SOCK_CONNECTED);
+    te_sock_event(s, TE_SOCK_CONNECTED);
 }
 
-static void sock_on_write(te_sock *s, short what)
+void te_sock_on_write(te_sock *s, short what)
 {
     if (what & EV_TIMEOUT) {
-        sock_stop_writing(s);
-        sock_event(s, TE_SOCK_WRITING | TE_SOCK_TIMEOUT);
+        te_sock_stop_writing(s);
+        te_sock_event(s, TE_SOCK_WRITING | TE_SOCK_TIMEOUT);
         return;
     }
     if (s->connecting) {
         sock_connected(s);
         return;
     }
-    sock_write(s);
+    te_sock_write(s);
 }
 
 static void sock_write_ev(evutil_socket_t fd, short what, void *arg)
 {
-    sock_on_write(arg, what);
-    flush_pending();
+    te_sock_on_write(arg, what);
+    te_sock_flush_pending();
 }
 
 static void sock_flush_ev(evutil_socket_t fd, short what, void *arg)
@@ -463,8 +444,8 @@ static void sock_flush_ev(evutil_socket_t fd, short what, void *arg)
     te_sock *s = arg;
 
     s->flushing = 0;
-    sock_write(s);
-    flush_pending();
+    te_sock_write(s);
+    te_sock_flush_pending();
 }
 
 /* Output was added: write it once the current callback has returned,
@@ -489,243 +470,10 @@ static void sock_out_changed(struct evbuffer *buf,
     }
 }
 
-/* -------------------------------------------------------------- tls -- */
-
-/*
- * Bytes OpenSSL already holds (the rest of a record a small read left,
- * or what read-ahead took) make no event under level triggering: run the
- * read event again while reading is on. Any event_del of rev (reading
- * stops, the high mark, close) cancels the activation with it.
- */
-static void tls_rerun(te_sock *s)
-{
-    if (s->rev_added && s->reading && !s->read_wants_write &&
-        SSL_has_pending(s->ssl))
-        event_active(&s->rev, EV_READ, 1);
-}
-
-/* A fatal TLS error (SSL_ERROR_SYSCALL or SSL_ERROR_SSL): errno for the
- * owner, no close_notify later (SSL_shutdown must not follow one). */
-static ssize_t tls_fatal(te_sock *s, int err)
-{
-    if (err != SSL_ERROR_SYSCALL || errno == 0)
-        errno = EPROTO;
-    s->tls_failed = 1;
-    ERR_clear_error();
-    return -1;
-}
-
-/*
- * SSL_read_ex into the spans: records while OpenSSL holds more of them
- * (read-ahead) and a whole one still fits, so a stream comes up in a
- * few records per read and a record is cut only when the room was short
- * from the start (the high mark). Each SSL_read_ex returns at most one
- * record. A read that needs the socket writable (renegotiation, were it
- * on) waits on EV_WRITE with the read event dropped (tls_write_ev takes
- * it up). With SSL_OP_IGNORE_UNEXPECTED_EOF (tls.c sets it) a peer that
- * closes without close_notify is an EOF like a clean close.
- */
-static ssize_t tls_read(te_sock *s, struct evbuffer_iovec *v, int n)
-{
-    size_t got, total = 0, room = 0, off = 0;
-    int i = 0, rc = 1, err;
-
-    for (int k = 0; k < n; k++)
-        room += v[k].iov_len;
-
-    ERR_clear_error();
-    /* Bounded: each turn takes bytes or ends the loop. */
-    while (i < n && room > 0) {
-        if (total > 0 && SSL_pending(s->ssl) == 0 &&
-            (room < TE_SOCK_TLS_RECORD || !SSL_has_pending(s->ssl)))
-            break; /* between records: the next one waits */
-        rc = SSL_read_ex(s->ssl, (char *)v[i].iov_base + off,
-                         v[i].iov_len - off, &got);
-        if (rc != 1)
-            break;
-        total += got;
-        room -= got;
-        off += got;
-        if (off == v[i].iov_len) {
-            i++;
-            off = 0;
-        }
-    }
-
-    if (rc != 1) {
-        err = SSL_get_error(s->ssl, rc);
-        if (err == SSL_ERROR_WANT_WRITE) {
-            s->read_wants_write = 1;
-            if (!s->wev_added && event_add(&s->wev, s->wtmo) == 0)
-                s->wev_added = 1;
-            sock_update_read(s);
-        } else if (total > 0 && err != SSL_ERROR_WANT_READ) {
-            /* the bytes first; the EOF or error shows on the next call,
-             * which the socket may never trigger */
-            ERR_clear_error();
-            if (s->rev_added)
-                event_active(&s->rev, EV_READ, 1);
-            return (ssize_t)total;
-        }
-        if (total > 0) {
-            ERR_clear_error();
-            return (ssize_t)total;
-        }
-        switch (err) {
-        case SSL_ERROR_WANT_READ:
-        case SSL_ERROR_WANT_WRITE:
-            ERR_clear_error();
-            errno = EAGAIN;
-            return -1;
-        case SSL_ERROR_ZERO_RETURN:
-            return 0;
-        default:
-            return tls_fatal(s, err);
-        }
-    }
-
-    tls_rerun(s);
-    return (ssize_t)total;
-}
-
-/*
- * Records of up to TE_SOCK_TLS_RECORD bytes, one SSL_write_ex each: the
- * front of out, straight from its first chain when that chain holds a
- * whole record, else gathered into tls_stage. A retry after WANT_WRITE
- * passes the same bytes again, at least as many (out only grows at its
- * end), which SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER lets come from
- * another address. A write that needs the socket readable waits on the
- * read event, never on EV_WRITE (the socket is writable: it would spin).
- */
-static ssize_t tls_write(te_sock *s, struct evbuffer *out)
-{
-    struct evbuffer_iovec v;
-    size_t len, done, total = 0;
-    const void *p;
-    int rc, err;
-
-    ERR_clear_error();
-    while (total < TE_SOCK_TLS_WRITE_MAX &&
-           (len = evbuffer_get_length(out)) > 0) {
-        if (len > TE_SOCK_TLS_RECORD)
-            len = TE_SOCK_TLS_RECORD;
-        if (evbuffer_peek(out, (ev_ssize_t)len, NULL, &v, 1) == 1) {
-            p = v.iov_base;
-        } else {
-            if (evbuffer_copyout(out, tls_stage, len) != (ev_ssize_t)len) {
-                errno = ENOMEM;
-                return total > 0 ? (ssize_t)total : -1;
-            }
-            p = tls_stage;
-        }
-
-        rc = SSL_write_ex(s->ssl, p, len, &done);
-        if (rc == 1) {
-            evbuffer_drain(out, done);
-            total += done;
-            continue;
-        }
-
-        err = SSL_get_error(s->ssl, rc);
-        if (err == SSL_ERROR_WANT_READ) {
-            s->write_wants_read = 1;
-            sock_write_idle(s);
-            sock_update_read(s);
-        } else if (err != SSL_ERROR_WANT_WRITE && total == 0) {
-            return tls_fatal(s, err);
-        }
-        ERR_clear_error(); /* a fatal error shows on the next call */
-        if (total > 0)
-            break;
-        errno = EAGAIN;
-        return -1;
-    }
-    return (ssize_t)total;
-}
-
-static const te_sock_io tls_io = {
-    .read = tls_read,
-    .write = tls_write,
-};
-
-/* The read event of a TLS sock: a write that waited for the socket to
- * be readable goes first; then the read, as on a plain sock. */
-static void tls_read_ev(evutil_socket_t fd, short what, void *arg)
-{
-    te_sock *s = arg;
-
-    if (s->write_wants_read) {
-        s->write_wants_read = 0;
-        if ((what & EV_TIMEOUT) && !s->reading) {
-            sock_stop_writing(s);
-            sock_update_read(s);
-            sock_event(s, TE_SOCK_WRITING | TE_SOCK_TIMEOUT);
-            goto out;
-        }
-        if (!(what & EV_TIMEOUT)) {
-            sock_update_read(s);
-            if (sock_write(s))
-                goto out; /* the owner ran; the socket calls again */
-        }
-    }
-    /* rev may be registered for the write alone */
-    if (s->reading && !s->read_wants_write)
-        sock_on_read(s, what);
-out:
-    flush_pending();
-}
-
-/* The write event of a TLS sock: a read that waited for the socket to
- * be writable goes on from the read event (made to run now: what it
- * needs may already be inside OpenSSL), then output is written. */
-static void tls_write_ev(evutil_socket_t fd, short what, void *arg)
-{
-    te_sock *s = arg;
-
-    if (s->read_wants_write && !(what & EV_TIMEOUT)) {
-        s->read_wants_write = 0;
-        sock_update_read(s);
-        if (s->rev_added)
-            event_active(&s->rev, EV_READ, 1);
-        if (evbuffer_get_length(s->out) == 0 || s->write_off) {
-            sock_write_idle(s);
-            goto out;
-        }
-    }
-    sock_on_write(s, what);
-out:
-    flush_pending();
-}
-
-/* Once, when the sock is done: close_notify, not waiting for the
- * peer's; whatever SSL_shutdown says is of no use any more. */
-static void tls_close_notify(te_sock *s)
-{
-    if (s->tls_failed || (SSL_get_shutdown(s->ssl) & SSL_SENT_SHUTDOWN))
-        return;
-    ERR_clear_error();
-    SSL_shutdown(s->ssl);
-    ERR_clear_error();
-}
-
-void te_sock_set_tls(te_sock *s, SSL *ssl)
-{
-    struct event_base *base = event_get_base(&s->rev);
-
-    s->ssl = ssl;
-    s->io = &tls_io;
-    s->rsize = TE_SOCK_TLS_READ;
-    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    /* not registered yet (sock.h), so they may be assigned again */
-    event_assign(&s->rev, base, s->fd, EV_READ | EV_PERSIST, tls_read_ev, s);
-    event_assign(&s->wev, base, s->fd, EV_WRITE | EV_PERSIST, tls_write_ev, s);
-}
-
 void te_sock_shutdown(te_sock *s)
 {
     if (s->ssl != NULL)
-        tls_close_notify(s);
+        te_sock_tls_close_notify(s);
     shutdown(s->fd, SHUT_WR);
 }
 
@@ -766,7 +514,7 @@ void te_sock_close(te_sock *s)
     event_del(&s->wev);
     event_del(&s->flush);
     if (s->ssl != NULL) {
-        tls_close_notify(s);
+        te_sock_tls_close_notify(s);
         SSL_free(s->ssl);
         s->ssl = NULL;
     }
@@ -801,7 +549,7 @@ void te_sock_set_timeouts(te_sock *s, const struct timeval *rtmo,
 void te_sock_set_read_high(te_sock *s, size_t high)
 {
     s->rhigh = high;
-    sock_update_read(s);
+    te_sock_update_read(s);
 }
 
 void te_sock_set_write_low(te_sock *s, size_t low)
@@ -818,13 +566,13 @@ void te_sock_fill(te_sock *s, size_t want)
         if (sock_read(s) <= 0)
             break;
     }
-    sock_update_read(s);
+    te_sock_update_read(s);
 }
 
 void te_sock_read_enable(te_sock *s)
 {
     s->reading = 1;
-    sock_update_read(s);
+    te_sock_update_read(s);
 }
 
 void te_sock_read_disable(te_sock *s)
@@ -835,7 +583,7 @@ void te_sock_read_disable(te_sock *s)
 void te_sock_stop(te_sock *s)
 {
     sock_stop_reading(s);
-    sock_stop_writing(s);
+    te_sock_stop_writing(s);
 }
 
 int te_sock_connect(te_sock *s, const struct sockaddr *sa, socklen_t len)

@@ -30,9 +30,9 @@
  * LIBRARIES.md 2 (SSL_set_fd, output coalesced into records of up to
  * 16 KiB before each SSL_write). A read that needs the socket writable
  * (WANT_WRITE) or a write that needs it readable (WANT_READ) tells
- * sock.c which event to wait for; bytes OpenSSL already holds (a record
- * read whole, only part of it taken) make the read event run again
- * without waiting for the socket.
+ * sock.c which event to wait for (the TLS ops are in sock_tls.c);
+ * bytes OpenSSL already holds (a record read whole, only part of it
+ * taken) make the read event run again without waiting for the socket.
  *
  * A te_sock is embedded in its owner and used from the owner's worker
  * thread only.
@@ -125,7 +125,7 @@ struct te_sock {
 /* Over TLS every read is this size: whole records (16 KiB of payload
  * at most) are taken while OpenSSL holds them and they fit, so a stream
  * comes up several records at a time and no record is cut into a full
- * read and a tiny one (tls_read in sock.c). */
+ * read and a tiny one (tls_read in sock_tls.c). */
 #define TE_SOCK_TLS_READ TE_SOCK_READ_MAX
 
 /* Set up s on fd (non-blocking). 0, or -1 when out of memory; fd stays

@@ -4,8 +4,9 @@
  * protocol below TLS 1.2, a TLS 1.2 suite without ECDHE or AEAD, an
  * unknown group, a certificate that does not load or whose key does not
  * match) is refused at load with the place of the directive, by -t and
- * by a reload alike. Certificates, keys and ticket keys are read here,
- * at load only; te_tls_conf_finish then builds the te_tls (tls.c).
+ * by a reload alike. Ticket keys are read here, certificates and keys
+ * in tls_cert.c, at load only; te_tls_conf_finish then builds the
+ * te_tls (tls.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,11 +19,10 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "module.h"
 #include "tls.h"
+#include "tls_cert.h"
 
 #define DEFAULT_CIPHERS           "ECDHE+AESGCM:ECDHE+CHACHA20"
 #define DEFAULT_GROUPS            "X25519:P-256:P-384"
@@ -30,24 +30,8 @@
 #define DEFAULT_HANDSHAKE_TIMEOUT (10 * 1000)
 #define ROTATE_MIN                1000u
 #define ROTATE_MAX                (168u * 60 * 60 * 1000)
-/* Certificates after the leaf in one file; more is surely a mistake. */
-#define CHAIN_MAX 16
 /* Longest name in a colon-separated list (suites, groups). */
 #define LIST_NAME_MAX 64
-/* Longest DNS name (RFC 1035 2.3.4). */
-#define NAME_MAX_LEN 253
-
-/* One `certificate CRT KEY;`, loaded and checked. */
-struct tls_cert {
-    const char *crt, *key; /* as resolved; strings of the snapshot */
-    te_conf_where at;      /* the directive */
-    X509 *leaf;
-    STACK_OF(X509) * chain; /* after the leaf, may be empty */
-    EVP_PKEY *pkey;
-    int rsa;      /* else ECDSA */
-    char **names; /* sorted, unique, lowercase */
-    unsigned nnames;
-};
 
 /* Directives that may appear once in the block. */
 enum {
@@ -67,7 +51,7 @@ struct te_tls_conf {
     bool block;       /* a tls block was read */
     te_conf_where at; /* its `tls` */
     unsigned seen;
-    struct tls_cert *certs;
+    struct te_tls_cert *certs;
     unsigned ncerts;
     unsigned protocols; /* PROTO_* */
     const char *ciphers, *ciphersuites, *groups;
@@ -95,23 +79,12 @@ te_tls_conf *te_tls_conf_new(void)
     return tc;
 }
 
-static void cert_clear(struct tls_cert *c)
-{
-    X509_free(c->leaf);
-    sk_X509_pop_free(c->chain, X509_free);
-    EVP_PKEY_free(c->pkey);
-    for (unsigned i = 0; i < c->nnames; i++)
-        free(c->names[i]);
-    free(c->names);
-    memset(c, 0, sizeof(*c));
-}
-
 void te_tls_conf_free(te_tls_conf *tc)
 {
     if (tc == NULL)
         return;
     for (unsigned i = 0; i < tc->ncerts; i++)
-        cert_clear(&tc->certs[i]);
+        te_tls_cert_clear(&tc->certs[i]);
     free(tc->certs);
     OPENSSL_cleanse(tc->keys, sizeof(tc->keys));
     free(tc);
@@ -517,210 +490,12 @@ static int set_handshake_timeout(te_conf_ctx *cx, void *mconf, unsigned argc,
     return 0;
 }
 
-/* ---- certificates ---- */
-
-/* Keys are never read with a pass phrase: no prompt on the terminal. */
-static int no_password(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
-
-/* fopen as a BIO, or NULL after the error. */
-static BIO *open_pem(te_conf_ctx *cx, unsigned argi, const char *what,
-                     const char *path)
-{
-    FILE *f = fopen(path, "re");
-    BIO *b;
-    int e;
-
-    if (f == NULL) {
-        e = errno;
-        te_conf_error(cx, argi, "cannot read %s \"%s\": %s", what, path,
-                      strerror(e));
-        return NULL;
-    }
-    b = BIO_new_fp(f, BIO_CLOSE);
-    if (b == NULL) {
-        fclose(f);
-        te_conf_error(cx, argi, "out of memory");
-    }
-    return b;
-}
-
-/* The leaf, then the chain, leaf first (as
- * SSL_CTX_use_certificate_chain_file reads it). */
-static int load_chain(te_conf_ctx *cx, struct tls_cert *c)
-{
-    unsigned long e;
-    BIO *b;
-    X509 *x;
-    int rc = -1;
-
-    b = open_pem(cx, 1, "certificate file", c->crt);
-    if (b == NULL)
-        return -1;
-    c->leaf = PEM_read_bio_X509_AUX(b, NULL, no_password, NULL);
-    if (c->leaf == NULL) {
-        te_conf_error(cx, 1, "no PEM certificate in \"%s\"", c->crt);
-        goto out;
-    }
-    c->chain = sk_X509_new_null();
-    if (c->chain == NULL) {
-        te_conf_error(cx, 1, "out of memory");
-        goto out;
-    }
-    for (unsigned i = 0;; i++) {
-        ERR_clear_error();
-        x = PEM_read_bio_X509(b, NULL, no_password, NULL);
-        if (x == NULL)
-            break;
-        if (i == CHAIN_MAX || !sk_X509_push(c->chain, x)) {
-            X509_free(x);
-            te_conf_error(cx, 1,
-                          "more than %d certificates after the leaf "
-                          "in \"%s\"",
-                          CHAIN_MAX, c->crt);
-            goto out;
-        }
-    }
-    /* The end of the file reads as "no start line"; anything else is a
-     * broken certificate. */
-    e = ERR_peek_last_error();
-    if (ERR_GET_LIB(e) != ERR_LIB_PEM ||
-        ERR_GET_REASON(e) != PEM_R_NO_START_LINE) {
-        te_conf_error(cx, 1, "bad certificate after the leaf in \"%s\"",
-                      c->crt);
-        goto out;
-    }
-    rc = 0;
-out:
-    ERR_clear_error();
-    BIO_free(b);
-    return rc;
-}
-
-static int load_key(te_conf_ctx *cx, struct tls_cert *c)
-{
-    BIO *b = open_pem(cx, 2, "key file", c->key);
-    int type;
-
-    if (b == NULL)
-        return -1;
-    c->pkey = PEM_read_bio_PrivateKey(b, NULL, no_password, NULL);
-    BIO_free(b);
-    ERR_clear_error();
-    if (c->pkey == NULL)
-        return te_conf_error(cx, 2,
-                             "no PEM private key in \"%s\" (encrypted keys "
-                             "are not supported)",
-                             c->key);
-    type = EVP_PKEY_get_base_id(c->pkey);
-    if (type != EVP_PKEY_RSA && type != EVP_PKEY_EC)
-        return te_conf_error(cx, 2, "key \"%s\" is neither RSA nor ECDSA",
-                             c->key);
-    c->rsa = type == EVP_PKEY_RSA;
-    /* What SSL_CTX_check_private_key checks, before any context. */
-    if (X509_check_private_key(c->leaf, c->pkey) != 1) {
-        ERR_clear_error();
-        return te_conf_error(cx, 2,
-                             "key \"%s\" does not match certificate \"%s\"",
-                             c->key, c->crt);
-    }
-    return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Adds a DNS name (len bytes) in lowercase; names we could never match
- * (a '*' anywhere but a whole first label, odd bytes) are left out. 0,
- * or -1 when out of memory. */
-static int add_name(struct tls_cert *c, const unsigned char *s, size_t len)
-{
-    char *name, **names;
-
-    if (len == 0 || len > NAME_MAX_LEN)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = s[i];
-
-        if (ch == '*' && !(i == 0 && len > 2 && s[1] == '.'))
-            return 0;
-        if (!(ch == '*' || ch == '-' || ch == '.' || ch == '_' ||
-              (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-              (ch >= 'A' && ch <= 'Z')))
-            return 0;
-    }
-    names = realloc(c->names, (c->nnames + 1) * sizeof(*names));
-    if (names == NULL)
-        return -1;
-    c->names = names;
-    name = strndup((const char *)s, len);
-    if (name == NULL)
-        return -1;
-    for (char *p = name; *p != '\0'; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-    c->names[c->nnames++] = name;
-    return 0;
-}
-
-/* The names the certificate serves: its subjectAltName DNS entries, or
- * its CN when it has none (RFC 6125 6.4.4). Sorted, duplicates out. */
-static int read_names(te_conf_ctx *cx, struct tls_cert *c)
-{
-    GENERAL_NAMES *san;
-    const X509_NAME *subj;
-    unsigned i, j;
-    int rc = 0, idx;
-
-    san = X509_get_ext_d2i(c->leaf, NID_subject_alt_name, NULL, NULL);
-    for (int k = 0; san != NULL && k < sk_GENERAL_NAME_num(san); k++) {
-        const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, k);
-
-        if (g->type == GEN_DNS &&
-            add_name(c, ASN1_STRING_get0_data(g->d.dNSName),
-                     (size_t)ASN1_STRING_length(g->d.dNSName)) < 0)
-            rc = -1;
-    }
-    GENERAL_NAMES_free(san);
-    subj = X509_get_subject_name(c->leaf);
-    idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-    if (c->nnames == 0 && rc == 0 && idx >= 0) {
-        const ASN1_STRING *cn =
-            X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
-
-        rc = add_name(c, ASN1_STRING_get0_data(cn),
-                      (size_t)ASN1_STRING_length(cn));
-    }
-    ERR_clear_error();
-    if (rc < 0)
-        return te_conf_error(cx, 1, "out of memory");
-    if (c->nnames > 1)
-        qsort(c->names, c->nnames, sizeof(*c->names), cmp_str);
-    for (i = 1, j = 0; i < c->nnames; i++) {
-        if (strcmp(c->names[i], c->names[j]) == 0)
-            free(c->names[i]);
-        else
-            c->names[++j] = c->names[i];
-    }
-    if (c->nnames > 0)
-        c->nnames = j + 1;
-    return 0;
-}
-
 /* certificate CRT KEY: repeatable; loaded and checked now. */
 static int set_certificate(te_conf_ctx *cx, void *mconf, unsigned argc,
                            const char *const *argv)
 {
     te_tls_conf *tc = mconf;
-    struct tls_cert c = {0}, *grown;
+    struct te_tls_cert c = {0}, *grown;
 
     (void)argc;
     c.crt = file_path(cx, 1, argv[1]);
@@ -730,8 +505,7 @@ static int set_certificate(te_conf_ctx *cx, void *mconf, unsigned argc,
     if (c.key == NULL)
         return -1;
     te_conf_where_arg(cx, 0, &c.at);
-    if (load_chain(cx, &c) < 0 || load_key(cx, &c) < 0 ||
-        read_names(cx, &c) < 0)
+    if (te_tls_cert_load(cx, &c) < 0)
         goto fail;
     grown = realloc(tc->certs, (tc->ncerts + 1) * sizeof(*grown));
     if (grown == NULL) {
@@ -742,7 +516,7 @@ static int set_certificate(te_conf_ctx *cx, void *mconf, unsigned argc,
     tc->certs[tc->ncerts++] = c;
     return 0;
 fail:
-    cert_clear(&c);
+    te_tls_cert_clear(&c);
     return -1;
 }
 
@@ -768,11 +542,11 @@ const te_directive te_tls_directives[] = {
 /* Certificates that serve the same names share a context: at most one
  * RSA and one ECDSA. */
 struct group {
-    const struct tls_cert *rsa, *ec;
+    const struct te_tls_cert *rsa, *ec;
     SSL_CTX *ctx;
 };
 
-static int same_names(const struct tls_cert *a, const struct tls_cert *b)
+static int same_names(const struct te_tls_cert *a, const struct te_tls_cert *b)
 {
     if (a->nnames != b->nnames)
         return 0;
@@ -789,7 +563,7 @@ static int group_certs(te_conf_ctx *cx, const te_tls_conf *tc, struct group *g,
 {
     *ng = 0;
     for (unsigned i = 0; i < tc->ncerts; i++) {
-        const struct tls_cert *c = &tc->certs[i], **slot, *other;
+        const struct te_tls_cert *c = &tc->certs[i], **slot, *other;
         unsigned k;
 
         for (k = 0; k < *ng; k++) {
@@ -815,7 +589,7 @@ static int group_certs(te_conf_ctx *cx, const te_tls_conf *tc, struct group *g,
 
 /* Puts c into ctx, and its names into t. */
 static int use_cert(te_conf_ctx *cx, te_tls *t, SSL_CTX *ctx,
-                    const struct tls_cert *c)
+                    const struct te_tls_cert *c)
 {
     unsigned long e;
 
@@ -862,15 +636,16 @@ static te_tls *build(te_conf_ctx *cx, const te_config *cf,
         return NULL;
     }
     for (unsigned k = 0; k < ng; k++) {
-        const struct tls_cert *c = g[k].rsa != NULL ? g[k].rsa : g[k].ec;
+        const struct te_tls_cert *c = g[k].rsa != NULL ? g[k].rsa : g[k].ec;
 
         g[k].ctx = te_tls_add_ctx(t, &pol, err, sizeof(err));
         if (g[k].ctx == NULL ||
             te_tls_ctx_set_names_id(g[k].ctx, (const char *const *)c->names,
                                     c->nnames) < 0) {
             if (g[k].ctx != NULL)
-                snprintf(err, sizeof(err), "cannot set the session id "
-                                           "context");
+                snprintf(err, sizeof(err),
+                         "cannot set the session id "
+                         "context");
             te_conf_error(cx, 0, "%s", err);
             goto fail;
         }
@@ -878,7 +653,7 @@ static te_tls *build(te_conf_ctx *cx, const te_config *cf,
     /* Names in the order of the certificates: the first one that names
      * a host serves it. */
     for (unsigned i = 0; i < tc->ncerts; i++) {
-        const struct tls_cert *c = &tc->certs[i];
+        const struct te_tls_cert *c = &tc->certs[i];
 
         for (unsigned k = 0; k < ng; k++)
             if ((g[k].rsa == c || g[k].ec == c) &&

@@ -1,5 +1,5 @@
 /*
- * test_sock_tls.c: te_sock over TLS, src/sock.c (te_sock_set_tls).
+ * test_sock_tls.c: te_sock over TLS, src/sock_tls.c (te_sock_set_tls).
  *
  * A loopback TCP pair: the server end is a te_sock on an event_base, the
  * client end an SSL the test drives from the same base. The key and the
