@@ -250,8 +250,11 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
     case NGHTTP2_RST_STREAM:
         /* MadeYouReset (CVE-2025-8671): resets the client provokes are
          * counted here, which nghttp2 1.52 does not do */
-        if (st == NULL || !st->reset_sent)
+        if (st == NULL || !st->reset_sent) {
+            if (st != NULL)
+                st->refused = 1; /* malformed: nghttp2 reset it */
             te_h2_abuse_glitch(c, "streams reset by the edge");
+        }
         break;
     case NGHTTP2_GOAWAY:
         te_log(TE_LOG_DEBUG,

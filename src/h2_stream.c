@@ -632,8 +632,11 @@ static void stream_log(te_h2_stream *st)
     struct timeval now;
 
     if (st->started) {
+        /* logged as 400 when the request broke the protocol (its head
+         * may have gone to the backend before its body did), 499 when
+         * the client left before an answer */
         if (r->status == 0)
-            r->status = 499; /* the client left before an answer */
+            r->status = st->refused ? 400 : 499;
         te_chain_log(r);
         event_base_gettimeofday_cached(st->c->w->base, &now);
         te_request_access_log(r, &now);

@@ -106,6 +106,7 @@ struct te_h2_stream {
     unsigned deferred : 1;    /* the data provider said DEFERRED */
     unsigned want_more : 1;   /* resbuf drained: the leg may move more */
     unsigned reset_sent : 1;  /* we submitted RST_STREAM ourselves */
+    unsigned refused : 1;     /* nghttp2 reset it as malformed */
 
     uint64_t born_ms, rx_ms, tx_ms; /* created, last DATA in, last out */
 

@@ -10,9 +10,12 @@ import hashlib
 import json
 import re
 import subprocess
+import time
+
+from hyperframe.frame import DataFrame
 
 from harness import Env, check, free_port, main, pattern_sha256, wait_port
-from tls_helpers import Certs, H2Client, tls_conf
+from tls_helpers import Certs, H2Client, RawH2, tls_conf
 
 EXTRA = "listen 127.0.0.1:{plain};\nh2c on;\n"
 
@@ -164,6 +167,26 @@ def test():
         check(ver == "1.1" and code == "200",
               "HTTP/1.1 on the h2c listener still works (%s %s)"
               % (ver, code))
+
+        # A body shorter than its content-length: nghttp2 resets the
+        # stream; the access line blames the request (400), not the
+        # client leaving (499).
+        raw = RawH2(edge.port)
+        raw.send(raw.headers_frame(1, raw.request_block(
+            "/h2/short-body", method="POST",
+            extra=[("content-length", "5")]), end_stream=False) +
+            DataFrame(1, data=b"abc", flags=["END_STREAM"]).serialize())
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and 1 not in raw.rst and \
+                not raw.closed:
+            raw.pump(0.2)
+        raw.close()
+        check(1 in raw.rst, "a body shorter than content-length: reset")
+        time.sleep(0.3)
+        line = [x for x in edge.output().splitlines()
+                if "/h2/short-body" in x]
+        check(line and " 400 " in line[-1] and " 499 " not in line[-1],
+              "and logged as 400 (%r)" % line[-1:])
 
         env.stop_edge(edge)
 
